@@ -1,0 +1,19 @@
+namespace MLExtensions.Diffusion.Denoisers;
+
+/// <summary>The argument checks every <see cref="IDenoiser"/> shares, in one place.</summary>
+internal static class DenoiserArguments
+{
+    /// <summary>Validates a <see cref="IDenoiser.Denoise"/> call and returns the row count.</summary>
+    public static int Check(int dimension, ReadOnlySpan<double> x, double m, double sigma, Span<double> x0)
+    {
+        if (x.Length == 0 || x.Length % dimension != 0)
+            throw new ArgumentException($"The input length {x.Length} is not a positive multiple of the dimension {dimension}.", nameof(x));
+        if (x0.Length != x.Length)
+            throw new ArgumentException($"The destination length {x0.Length} differs from the input length {x.Length}.", nameof(x0));
+        if (!double.IsFinite(m) || m <= 0)
+            throw new ArgumentOutOfRangeException(nameof(m), m, "The signal scale m must be finite and positive.");
+        if (!double.IsFinite(sigma) || sigma < 0)
+            throw new ArgumentOutOfRangeException(nameof(sigma), sigma, "The noise scale sigma must be finite and non-negative.");
+        return x.Length / dimension;
+    }
+}
