@@ -276,6 +276,10 @@ public sealed class OnnxGraphBuilder
     /// <exception cref="ArgumentException">An operand is unknown, or a scale is not finite.</exception>
     public string Gemm(string a, string b, string? c = null, bool transA = false, bool transB = false, float alpha = 1f, float beta = 1f)
     {
+        if (!float.IsFinite(alpha))
+            throw new ArgumentException($"alpha must be finite, got {alpha}.", nameof(alpha));
+        if (!float.IsFinite(beta))
+            throw new ArgumentException($"beta must be finite, got {beta}.", nameof(beta));
         var attributes = new List<OnnxAttribute>();
         if (alpha != 1f)
             attributes.Add(OnnxAttribute.Float("alpha", alpha));

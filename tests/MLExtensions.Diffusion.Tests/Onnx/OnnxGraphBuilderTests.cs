@@ -303,6 +303,7 @@ public class OnnxGraphBuilderTests
         Assert.Equal("values", Assert.Throws<ArgumentException>(() => g.AddInitializer("w", new[] { 1f, float.PositiveInfinity }, 2)).ParamName);
         Assert.Equal("values", Assert.Throws<ArgumentException>(() => g.AddInitializer("w", new[] { 1e300 }, 1)).ParamName);
         Assert.Throws<ArgumentOutOfRangeException>(() => g.LayerNormalization(x, x, epsilon: 0f));
+        Assert.Equal("alpha", Assert.Throws<ArgumentException>(() => g.Gemm(x, x, alpha: float.NaN)).ParamName);
         Assert.Throws<ArgumentException>(() => g.AddNode("Foo", new[] { x }, OnnxAttribute.Int("a", 1), OnnxAttribute.Int("a", 2)));
         Assert.Throws<ArgumentException>(() => OnnxDim.Symbolic(" "));
         Assert.Throws<ArgumentOutOfRangeException>(() => OnnxDim.Fixed(-1));
