@@ -92,6 +92,7 @@ public sealed class GaussianOtSchedule : NoiseSchedule
         if (logSnr >= 0)
         {
             double r = Math.Exp(-2 * logSnr);
+            if (r == 0) return 0;
             u = r / (s0 + r + Math.Sqrt(s0 * s0 + r));
         }
         else

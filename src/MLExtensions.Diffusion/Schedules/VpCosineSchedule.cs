@@ -79,8 +79,8 @@ public sealed class VpCosineSchedule : NoiseSchedule
     /// <inheritdoc />
     public override double Sigma(double t)
     {
-        double th = Theta(t);
-        return Math.Sqrt(Math.Max(0, Math.Sin(th - _theta0) * Math.Sin(th + _theta0))) / _cosTheta0;
+        double dth = _thetaRate * t; // theta - theta0, without cancellation
+        return Math.Sqrt(Math.Max(0, Math.Sin(dth) * Math.Sin(2 * _theta0 + dth))) / _cosTheta0;
     }
 
     /// <inheritdoc />
@@ -105,8 +105,8 @@ public sealed class VpCosineSchedule : NoiseSchedule
     /// <inheritdoc />
     public override double LogSnr(double t)
     {
-        double th = Theta(t);
-        return Math.Log(Math.Cos(th)) - 0.5 * Math.Log(Math.Sin(th - _theta0) * Math.Sin(th + _theta0));
+        double dth = _thetaRate * t;
+        return Math.Log(Math.Cos(_theta0 + dth)) - 0.5 * Math.Log(Math.Sin(dth) * Math.Sin(2 * _theta0 + dth));
     }
 
     /// <summary>
@@ -118,8 +118,15 @@ public sealed class VpCosineSchedule : NoiseSchedule
     public override double TimeAtLogSnr(double logSnr)
     {
         if (double.IsNaN(logSnr)) throw new ArgumentException("The log-SNR must not be NaN.", nameof(logSnr));
-        double th = Math.Atan(Math.Sqrt(_sinTheta0 * _sinTheta0 + Math.Exp(-2 * logSnr)) / _cosTheta0);
-        double t = (th - _theta0) / _thetaRate;
+        double r = Math.Exp(-2 * logSnr);
+        if (r == 0) return 0;
+        if (double.IsPositiveInfinity(r)) return MaxTime;
+        // tan(theta - theta0) = (tan theta - tan theta0) / (1 + tan theta tan theta0), with
+        // tan theta - tan theta0 = r / (cos theta0 (A + sin theta0)), A = sqrt(sin^2 theta0 + r): no cancellation at small r.
+        double a = Math.Sqrt(_sinTheta0 * _sinTheta0 + r);
+        double num = r / (_cosTheta0 * (a + _sinTheta0));
+        double den = 1 + a * _sinTheta0 / (_cosTheta0 * _cosTheta0);
+        double t = Math.Atan2(num, den) / _thetaRate;
         return Math.Clamp(t, 0, MaxTime);
     }
 

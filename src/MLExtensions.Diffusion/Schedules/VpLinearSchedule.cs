@@ -101,6 +101,7 @@ public sealed class VpLinearSchedule : NoiseSchedule
         double x = -2 * logSnr;
         double b = x > 0 ? x + LogP1(Math.Exp(-x)) : LogP1(Math.Exp(x));
         if (b <= 0) return 0;
+        if (double.IsPositiveInfinity(b)) return MaxTime;
         double u = 2 * b / (_betaMin + Math.Sqrt(_betaMin * _betaMin + 2 * _betaSlope * b));
         return Math.Min(Tau * u, MaxTime);
     }
