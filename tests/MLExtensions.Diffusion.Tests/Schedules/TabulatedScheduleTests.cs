@@ -134,6 +134,19 @@ public class TabulatedScheduleTests
     }
 
     [Fact]
+    public void RejectsTableWhoseInterpolantHasDecreasingNoiseLevel()
+    {
+        // Knot noise levels 0, 1, 1.0001, 1.1 are non-decreasing, but m dips to 0.5 at knot 1 and rises again. By hand,
+        // the Hermite cubics (m slopes 0 at knots 1 and 2, sigma slopes 0.50005 and 0.2997) give at the midpoint of
+        // [1, 2]: m = 0.75, mdot = 0.75, sigma = 0.7751, sigmadot = 0.5502, so m sigmadot - sigma mdot < 0 there.
+        double[] t = { 0, 1, 2, 3 };
+        double[] m = { 1, 0.5, 1, 1 };
+        double[] sg = { 0, 0.5, 1.0001, 1.1 };
+        var ex = Assert.Throws<ArgumentException>("sigma", () => new TabulatedSchedule(t, m, sg));
+        Assert.Contains("knots 1 and 2", ex.Message);
+    }
+
+    [Fact]
     public void RejectsCutoffThatDoesNotClearTheLastInterval()
     {
         double[] t = { 0, 0.5, 0.9999, 1.0 };
