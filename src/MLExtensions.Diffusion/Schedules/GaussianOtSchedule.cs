@@ -75,9 +75,6 @@ public sealed class GaussianOtSchedule : NoiseSchedule
         return (DataStd + u * (1 - DataStd)) / (Tau * (1 - u));
     }
 
-    /// <inheritdoc />
-    public override double LogSnr(double t) => Math.Log(M(t) / Sigma(t));
-
     /// <summary>
     /// The time with log-SNR <paramref name="logSnr"/> in closed form, u = r / (s0 + r + sqrt(s0^2 + r)) with
     /// r = exp(-2 lambda); clamped to [0, <see cref="NoiseSchedule.MaxTime"/>].
