@@ -12,8 +12,7 @@ public sealed class CosineSchedule : NoiseSchedule
     /// <exception cref="ArgumentOutOfRangeException">An argument is out of range.</exception>
     public CosineSchedule(double tau = 1.0, double endCutoff = 1e-3) : base(tau)
     {
-        if (!(endCutoff > 0 && endCutoff < 0.5))
-            throw new ArgumentOutOfRangeException(nameof(endCutoff), endCutoff, "The end cut-off must lie in (0, 0.5).");
+        ScheduleValidation.RequireOpenInterval(endCutoff, 0, 0.5, nameof(endCutoff));
         EndCutoff = endCutoff;
     }
 
@@ -38,11 +37,22 @@ public sealed class CosineSchedule : NoiseSchedule
     /// <inheritdoc />
     public override double SigmaDot(double t) => 0.5 * Math.PI / Tau * Math.Cos(0.5 * Math.PI * t / Tau);
 
+    /// <summary>The bath temperature T_t = -d/dt ln m = (pi / (2 tau)) tan(pi u / 2) (VP identity).</summary>
+    /// <param name="t">Time in [0, tau).</param>
+    public override double Temperature(double t) => 0.5 * Math.PI / Tau * Math.Tan(0.5 * Math.PI * t / Tau);
+
     /// <inheritdoc />
+    public override double LogSnr(double t) => -Math.Log(Math.Tan(0.5 * Math.PI * t / Tau));
+
+    /// <summary>
+    /// The time with log-SNR <paramref name="logSnr"/>: lambda = ln cot(pi u / 2), so u = (2 / pi) atan(exp(-lambda));
+    /// clamped to [0, <see cref="NoiseSchedule.MaxTime"/>].
+    /// </summary>
+    /// <param name="logSnr">The log-SNR lambda; not NaN.</param>
+    /// <exception cref="ArgumentException"><paramref name="logSnr"/> is NaN.</exception>
     public override double TimeAtLogSnr(double logSnr)
     {
         if (double.IsNaN(logSnr)) throw new ArgumentException("The log-SNR must not be NaN.", nameof(logSnr));
-        // lambda = ln cot(pi u / 2)  =>  u = (2 / pi) atan(exp(-lambda)).
-        return Tau * 2 / Math.PI * Math.Atan(Math.Exp(-logSnr));
+        return Math.Min(Tau * 2 / Math.PI * Math.Atan(Math.Exp(-logSnr)), MaxTime);
     }
 }
