@@ -147,7 +147,13 @@ internal sealed class GaussianComponent
         }
         for (int j = 0; j < d; j++) delta[j] = x[j] - m * _mean[j];
         ReadOnlySpan<double> axes = _axes;
-        for (int i = 0; i < d; i++) z[i] = TensorPrimitives.Dot(axes.Slice(i * d, d), delta);
+        for (int i = 0; i < d; i++)
+        {
+            ReadOnlySpan<double> axis = axes.Slice(i * d, d);
+            double sum = 0;
+            for (int j = 0; j < d; j++) sum += axis[j] * delta[j];
+            z[i] = sum;
+        }
     }
 
     /// <summary>The Mahalanobis form sum_i z_i^2 / s_i.</summary>
@@ -167,10 +173,24 @@ internal sealed class GaussianComponent
             for (int j = 0; j < d; j++) accumulator[j] += weight * (_mean[j] + gain[j] * z[j]);
             return;
         }
-        TensorPrimitives.MultiplyAdd(_mean, weight, accumulator, accumulator);
-        ReadOnlySpan<double> axes = _axes;
-        for (int i = 0; i < d; i++)
-            TensorPrimitives.MultiplyAdd(axes.Slice(i * d, d), weight * gain[i] * z[i], accumulator, accumulator);
+        for (int j = 0; j < d; j++) accumulator[j] += weight * _mean[j];
+        AddAlongAxes(z, gain, weight, accumulator);
+    }
+
+    /// <summary>
+    /// The batched posterior mean of a lone diagonal component, x0 = mu + gain (x - m mu) per coordinate, over all rows
+    /// (the fast path of <see cref="AddPosteriorMean"/> with weight 1).
+    /// </summary>
+    public void DiagonalPosteriorMean(ReadOnlySpan<double> x, double m, ReadOnlySpan<double> gain, Span<double> x0)
+    {
+        int d = Dimension;
+        double[] mean = _mean;
+        for (int o = 0; o < x.Length; o += d)
+        {
+            ReadOnlySpan<double> row = x.Slice(o, d);
+            Span<double> destination = x0.Slice(o, d);
+            for (int j = 0; j < row.Length; j++) destination[j] = mean[j] + gain[j] * (row[j] - m * mean[j]);
+        }
     }
 
     /// <summary>accumulator -= weight A diag(1 / s) z: the weighted score of N(x; m mu, m^2 C + sigma^2 I).</summary>
@@ -182,9 +202,20 @@ internal sealed class GaussianComponent
             for (int j = 0; j < d; j++) accumulator[j] -= weight * inverseVariance[j] * z[j];
             return;
         }
+        AddAlongAxes(z, inverseVariance, -weight, accumulator);
+    }
+
+    /// <summary>accumulator += weight A diag(factor) z (full covariance only).</summary>
+    private void AddAlongAxes(ReadOnlySpan<double> z, ReadOnlySpan<double> factor, double weight, Span<double> accumulator)
+    {
+        int d = Dimension;
         ReadOnlySpan<double> axes = _axes;
         for (int i = 0; i < d; i++)
-            TensorPrimitives.MultiplyAdd(axes.Slice(i * d, d), -weight * inverseVariance[i] * z[i], accumulator, accumulator);
+        {
+            double c = weight * factor[i] * z[i];
+            ReadOnlySpan<double> axis = axes.Slice(i * d, d);
+            for (int j = 0; j < d; j++) accumulator[j] += c * axis[j];
+        }
     }
 
     /// <summary>Draws y = mu + A diag(sqrt(lambda)) xi, xi ~ N(0, I), into <paramref name="row"/>; <paramref name="scratch"/> has length d.</summary>

@@ -14,11 +14,11 @@ namespace MLExtensions.Diffusion.Denoisers;
 /// <para>Weights may be any positive finite numbers; they are normalised to sum to 1 (see <see cref="Weights"/>).</para>
 /// <para>Numerics: each covariance is diagonalised once at construction (MathNet symmetric eigendecomposition), so a call
 /// only forms s_i = m^2 lambda_i + sigma^2 per principal axis and never inverts a matrix; the responsibilities are
-/// computed by a streaming log-sum-exp of ln w_k + ln N. Results stay finite for sigma -&gt; 0, m -&gt; 0 and far-out rows
+/// computed by a log-sum-exp of ln w_k + ln N. Results stay finite for sigma -&gt; 0, m -&gt; 0 and far-out rows
 /// as long as s_i neither underflows to 0 nor overflows (roughly m^2 lambda_i + sigma^2 in [1e-300, 1e300]).
 /// At sigma = 0, <see cref="Denoise"/> returns x / m exactly (IDenoiser contract).</para>
 /// <para>Cost per row: O(K d) for diagonal covariances, O(K d^2) for full ones; no allocation per row. Per call one
-/// scratch block of 2 K d + K + 2 d doubles is rented from <see cref="ArrayPool{T}.Shared"/>.</para>
+/// scratch block of 3 K d + 2 K + d doubles is rented from <see cref="ArrayPool{T}.Shared"/>.</para>
 /// <para>Immutable and thread-safe: scratch is per call, never shared.</para>
 /// </remarks>
 public sealed class GaussianMixtureDenoiser : IMarginalDensity
@@ -210,72 +210,71 @@ public sealed class GaussianMixtureDenoiser : IMarginalDensity
     }
 
     /// <summary>
-    /// The one pass behind every public call: for each row, a streaming log-sum-exp over components accumulating whichever
-    /// of posterior mean, score and log-density is requested (an empty span skips it).
+    /// The one routine behind every public call. Per row: project the row into every component's principal axes and form
+    /// the logits ln w_k + ln N_k; then the responsibilities r_k = exp(logit_k - max) / sum (log-sum-exp), and accumulate
+    /// whichever of posterior mean, score and log-density is requested (an empty span skips it). Components whose
+    /// responsibility underflows to exactly 0 are skipped.
     /// </summary>
     private void Evaluate(ReadOnlySpan<double> x, double m, double sigma, int rows, Span<double> mean, Span<double> score, Span<double> logDensity)
     {
         int d = Dimension, k = _components.Length;
-        double[] block = ArrayPool<double>.Shared.Rent(2 * k * d + k + 2 * d);
+        double[] block = ArrayPool<double>.Shared.Rent(3 * k * d + 2 * k + d);
         try
         {
             Span<double> all = block;
             Span<double> inverseVariance = all.Slice(0, k * d);
             Span<double> gain = all.Slice(k * d, k * d);
-            Span<double> logNorm = all.Slice(2 * k * d, k);
-            Span<double> delta = all.Slice(2 * k * d + k, d);
-            Span<double> z = all.Slice(2 * k * d + k + d, d);
+            Span<double> projected = all.Slice(2 * k * d, k * d);
+            Span<double> logNorm = all.Slice(3 * k * d, k);
+            Span<double> logits = all.Slice(3 * k * d + k, k);
+            Span<double> delta = all.Slice(3 * k * d + 2 * k, d);
             for (int c = 0; c < k; c++)
                 logNorm[c] = _logWeights[c] + _components[c].Prepare(m, sigma, inverseVariance.Slice(c * d, d), gain.Slice(c * d, d));
 
             bool wantMean = !mean.IsEmpty, wantScore = !score.IsEmpty, wantLog = !logDensity.IsEmpty;
+            bool needLogits = k > 1 || wantLog;
+            if (k == 1 && wantMean && !wantScore && !wantLog && _components[0].IsDiagonal)
+            {
+                _components[0].DiagonalPosteriorMean(x.Slice(0, rows * d), m, gain, mean);
+                return;
+            }
             for (int r = 0; r < rows; r++)
             {
                 ReadOnlySpan<double> row = x.Slice(r * d, d);
-                Span<double> meanRow = wantMean ? mean.Slice(r * d, d) : Span<double>.Empty;
-                Span<double> scoreRow = wantScore ? score.Slice(r * d, d) : Span<double>.Empty;
-                if (wantMean) meanRow.Clear();
-                if (wantScore) scoreRow.Clear();
-
-                if (k == 1 && !wantLog)
-                {
-                    // One component: the responsibility is exactly 1.
-                    _components[0].Project(row, m, delta, z);
-                    if (wantMean) _components[0].AddPosteriorMean(z, gain, 1.0, meanRow);
-                    if (wantScore) _components[0].AddScore(z, inverseVariance, 1.0, scoreRow);
-                    continue;
-                }
-
-                double max = double.NegativeInfinity, sum = 0;
+                double max = double.NegativeInfinity;
                 for (int c = 0; c < k; c++)
                 {
-                    GaussianComponent component = _components[c];
-                    component.Project(row, m, delta, z);
-                    ReadOnlySpan<double> iv = inverseVariance.Slice(c * d, d);
-                    double logit = logNorm[c] - 0.5 * GaussianComponent.Quadratic(z, iv);
-                    if (logit == double.NegativeInfinity) continue;
-                    double weight;
-                    if (logit > max)
-                    {
-                        double rescale = Math.Exp(max - logit);
-                        sum *= rescale;
-                        if (wantMean) TensorPrimitives.Multiply(meanRow, rescale, meanRow);
-                        if (wantScore) TensorPrimitives.Multiply(scoreRow, rescale, scoreRow);
-                        max = logit;
-                        weight = 1.0;
-                    }
-                    else
-                    {
-                        weight = Math.Exp(logit - max);
-                    }
-                    sum += weight;
-                    if (wantMean) component.AddPosteriorMean(z, gain.Slice(c * d, d), weight, meanRow);
-                    if (wantScore) component.AddScore(z, iv, weight, scoreRow);
+                    Span<double> z = projected.Slice(c * d, d);
+                    _components[c].Project(row, m, delta, z);
+                    if (!needLogits) continue;
+                    double logit = logNorm[c] - 0.5 * GaussianComponent.Quadratic(z, inverseVariance.Slice(c * d, d));
+                    logits[c] = logit;
+                    if (logit > max) max = logit;
                 }
+
+                // With one component and no log-density the responsibility is exactly 1.
+                double sum = 1;
+                if (needLogits)
+                {
+                    sum = 0;
+                    for (int c = 0; c < k; c++) sum += logits[c] = Math.Exp(logits[c] - max);
+                    if (wantLog) logDensity[r] = max + Math.Log(sum);
+                }
+                if (!wantMean && !wantScore) continue;
+
+                Span<double> meanRow = wantMean ? mean.Slice(r * d, d) : Span<double>.Empty;
+                Span<double> scoreRow = wantScore ? score.Slice(r * d, d) : Span<double>.Empty;
+                meanRow.Clear();
+                scoreRow.Clear();
                 double inverseSum = 1.0 / sum;
-                if (wantMean) TensorPrimitives.Multiply(meanRow, inverseSum, meanRow);
-                if (wantScore) TensorPrimitives.Multiply(scoreRow, inverseSum, scoreRow);
-                if (wantLog) logDensity[r] = max + Math.Log(sum);
+                for (int c = 0; c < k; c++)
+                {
+                    double responsibility = needLogits ? logits[c] * inverseSum : 1.0;
+                    if (responsibility == 0) continue;
+                    ReadOnlySpan<double> z = projected.Slice(c * d, d);
+                    if (wantMean) _components[c].AddPosteriorMean(z, gain.Slice(c * d, d), responsibility, meanRow);
+                    if (wantScore) _components[c].AddScore(z, inverseVariance.Slice(c * d, d), responsibility, scoreRow);
+                }
             }
         }
         finally
