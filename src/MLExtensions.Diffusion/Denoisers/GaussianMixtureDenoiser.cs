@@ -15,7 +15,8 @@ namespace MLExtensions.Diffusion.Denoisers;
 /// <para>Numerics: each covariance is diagonalised once at construction (MathNet symmetric eigendecomposition), so a call
 /// only forms s_i = m^2 lambda_i + sigma^2 per principal axis and never inverts a matrix; the responsibilities are
 /// computed by a log-sum-exp of ln w_k + ln N. Results stay finite for sigma -&gt; 0, m -&gt; 0 and far-out rows
-/// as long as s_i neither underflows to 0 nor overflows (roughly m^2 lambda_i + sigma^2 in [1e-300, 1e300]).
+/// as long as s_i neither underflows to 0 nor overflows (roughly m^2 lambda_i + sigma^2 in [1e-300, 1e300]) and the
+/// Mahalanobis forms |x - m mu_k|^2 / s stay below double.MaxValue (e.g. |x| = 1e3 with s = 1e-16 is fine).
 /// At sigma = 0, <see cref="Denoise"/> returns x / m exactly (IDenoiser contract).</para>
 /// <para>Cost per row: O(K d) for diagonal covariances, O(K d^2) for full ones; no allocation per row. Per call one
 /// scratch block of 3 K d + 2 K + d doubles is rented from <see cref="ArrayPool{T}.Shared"/>.</para>

@@ -225,6 +225,50 @@ public class GaussianMixtureDenoiserTests
     }
 
     [Fact]
+    public void AtVanishingSignalTheDenoiserReturnsThePriorMean()
+    {
+        var mixture = FullMixture();
+        double[] x = [0.7, -1.3, 2.2, 1e3, -1e3, 0.0], x0 = new double[6];
+        mixture.Denoise(x, 1e-9, 1.0, x0);
+        for (int j = 0; j < 3; j++)
+        {
+            double prior = 0;
+            for (int c = 0; c < 3; c++) prior += mixture.Weights[c] * mixture.Means[3 * c + j];
+            Assert.Equal(prior, x0[j], 1e-6);
+            Assert.Equal(prior, x0[3 + j], 1e-5);
+        }
+    }
+
+    [Fact]
+    public void ConcurrentCallsAgreeWithASerialCall()
+    {
+        var mixture = FullMixture();
+        double[] x = StandardNormal.Sample(new Random(21), 3 * 200), serial = new double[x.Length];
+        mixture.Denoise(x, 0.7, 0.5, serial);
+        var results = new double[16][];
+        Parallel.For(0, results.Length, i =>
+        {
+            results[i] = new double[x.Length];
+            for (int repeat = 0; repeat < 5; repeat++) mixture.Denoise(x, 0.7, 0.5, results[i]);
+        });
+        Assert.All(results, r => Assert.Equal(serial, r));
+    }
+
+    [Fact]
+    public void ExposesItsParameters()
+    {
+        var mixture = GaussianMixtureDenoiser.Diagonal([1.0, 3.0], [0, 1, 2, 3], [0.5, 0.6, 0.7, 0.8]);
+        Assert.Equal(2, mixture.Dimension);
+        Assert.Equal(2, mixture.ComponentCount);
+        Assert.True(mixture.IsDiagonal);
+        Assert.Equal([0.0, 1, 2, 3], mixture.Means.ToArray());
+        Assert.Equal(0.8, mixture.GetCovariance(1)[1, 1]);
+        Assert.Equal(0.0, mixture.GetCovariance(1)[0, 1]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => mixture.GetCovariance(2));
+        Assert.False(FullMixture().IsDiagonal);
+    }
+
+    [Fact]
     public void WeightsAreNormalised()
     {
         var scaled = GaussianMixtureDenoiser.Isotropic([2.0, 6.0], [-1.0, 1.0], [1.0, 0.5]);
