@@ -16,4 +16,18 @@ internal static class DenoiserArguments
             throw new ArgumentOutOfRangeException(nameof(sigma), sigma, "The noise scale sigma must be finite and non-negative.");
         return x.Length / dimension;
     }
+
+    /// <summary>Validates a density or score call (m = 0 allowed when sigma &gt; 0) and returns the row count.</summary>
+    public static int CheckDensity(int dimension, ReadOnlySpan<double> x, double m, double sigma)
+    {
+        if (x.Length == 0 || x.Length % dimension != 0)
+            throw new ArgumentException($"The input length {x.Length} is not a positive multiple of the dimension {dimension}.", nameof(x));
+        if (!double.IsFinite(m) || m < 0)
+            throw new ArgumentOutOfRangeException(nameof(m), m, "The signal scale m must be finite and non-negative.");
+        if (!double.IsFinite(sigma) || sigma < 0)
+            throw new ArgumentOutOfRangeException(nameof(sigma), sigma, "The noise scale sigma must be finite and non-negative.");
+        if (m == 0 && sigma == 0)
+            throw new ArgumentOutOfRangeException(nameof(sigma), sigma, "The signal scale m and the noise scale sigma must not both be zero.");
+        return x.Length / dimension;
+    }
 }

@@ -1,34 +1,33 @@
 namespace MLExtensions.Diffusion.Denoisers;
 
 /// <summary>
-/// The exact denoiser for Gaussian data y ~ N(mu, diag(v)): E[y | x] = mu + m v (x - m mu) / (m^2 v + sigma^2),
-/// per coordinate (SPEC section 8).
+/// The exact denoiser for Gaussian data y ~ N(mu, C): E[y | x] = mu + m C (m^2 C + sigma^2 I)^-1 (x - m mu)
+/// (SPEC section 8); per coordinate mu + m v (x - m mu) / (m^2 v + sigma^2) when C = diag(v). Also the marginal
+/// P = N(m mu, m^2 C + sigma^2 I), its score and sampling from the data law.
 /// </summary>
-/// <remarks>Stateless and thread-safe.</remarks>
-public sealed class GaussianDenoiser : IDenoiser
+/// <remarks>
+/// <para>This is the one-component case of <see cref="GaussianMixtureDenoiser"/>, which does the work (one home for the
+/// formulas); a diagonal covariance keeps the O(d) per-row path, a full one is diagonalised once at construction
+/// and costs O(d^2) per row.</para>
+/// <para>Immutable and thread-safe.</para>
+/// </remarks>
+public sealed class GaussianDenoiser : IMarginalDensity
 {
-    private readonly double[] _mean;
+    private readonly GaussianMixtureDenoiser _mixture;
+    private readonly GaussianComponent _component;
     private readonly double[] _variance;
 
-    private GaussianDenoiser(double[] mean, double[] variance)
+    private GaussianDenoiser(GaussianComponent component)
     {
-        _mean = mean;
-        _variance = variance;
+        _component = component;
+        _mixture = GaussianMixtureDenoiser.FromComponent(component);
+        _variance = component.CovarianceDiagonal();
     }
 
     /// <summary>Data N(mean, diag(variance)).</summary>
     /// <exception cref="ArgumentException">Arrays are empty, differ in length, hold non-finite values, or a variance is not positive.</exception>
     public static GaussianDenoiser Diagonal(ReadOnlySpan<double> mean, ReadOnlySpan<double> variance)
-    {
-        if (mean.Length == 0) throw new ArgumentException("The mean must not be empty.", nameof(mean));
-        if (variance.Length != mean.Length)
-            throw new ArgumentException($"The variance has {variance.Length} entries but the mean has {mean.Length}.", nameof(variance));
-        foreach (double v in mean)
-            if (!double.IsFinite(v)) throw new ArgumentException("The mean holds a non-finite value.", nameof(mean));
-        foreach (double v in variance)
-            if (!double.IsFinite(v) || v <= 0) throw new ArgumentException("Every variance must be finite and positive.", nameof(variance));
-        return new GaussianDenoiser(mean.ToArray(), variance.ToArray());
-    }
+        => new(GaussianComponent.Diagonal(mean, variance, nameof(mean), nameof(variance), "Gaussian"));
 
     /// <summary>Data N(mean, s0^2 I).</summary>
     /// <exception cref="ArgumentException">The mean is empty or non-finite, or <paramref name="standardDeviation"/> is not finite and positive.</exception>
@@ -41,29 +40,44 @@ public sealed class GaussianDenoiser : IDenoiser
         return Diagonal(mean, variance);
     }
 
+    /// <summary>Data N(mean, covariance) with a full symmetric positive-definite covariance (copied and diagonalised once).</summary>
+    /// <param name="mean">The mean, d finite entries.</param>
+    /// <param name="covariance">A symmetric positive-definite d x d matrix.</param>
+    /// <returns>The denoiser.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="covariance"/> is null.</exception>
+    /// <exception cref="ArgumentException">The mean is empty or non-finite; the covariance is not d x d, holds non-finite values, is not
+    /// symmetric, or is not numerically positive definite (an eigenvalue at most d * machine epsilon * the largest).</exception>
+    public static GaussianDenoiser Full(ReadOnlySpan<double> mean, double[,] covariance)
+        => new(GaussianComponent.Full(mean, covariance, nameof(mean), nameof(covariance), "Gaussian"));
+
     /// <inheritdoc />
-    public int Dimension => _mean.Length;
+    public int Dimension => _component.Dimension;
 
     /// <summary>The data mean.</summary>
-    public ReadOnlySpan<double> Mean => _mean;
+    public ReadOnlySpan<double> Mean => _component.Mean;
 
-    /// <summary>The per-coordinate data variance.</summary>
+    /// <summary>The per-coordinate data variance (the diagonal of the covariance).</summary>
     public ReadOnlySpan<double> Variance => _variance;
 
+    /// <summary>Whether the covariance is diagonal (built by <see cref="Diagonal"/> or <see cref="Isotropic"/>).</summary>
+    public bool IsDiagonal => _component.IsDiagonal;
+
+    /// <summary>The covariance as a new d x d array.</summary>
+    /// <returns>C.</returns>
+    public double[,] GetCovariance() => _component.Covariance();
+
     /// <inheritdoc />
-    public void Denoise(ReadOnlySpan<double> x, double m, double sigma, Span<double> x0)
-    {
-        int rows = DenoiserArguments.Check(Dimension, x, m, sigma, x0);
-        int d = Dimension;
-        double s2 = sigma * sigma;
-        for (int r = 0; r < rows; r++)
-        {
-            int o = r * d;
-            for (int j = 0; j < d; j++)
-            {
-                double v = _variance[j], mu = _mean[j];
-                x0[o + j] = mu + m * v * (x[o + j] - m * mu) / (m * m * v + s2);
-            }
-        }
-    }
+    public void Denoise(ReadOnlySpan<double> x, double m, double sigma, Span<double> x0) => _mixture.Denoise(x, m, sigma, x0);
+
+    /// <inheritdoc />
+    public double LogDensity(ReadOnlySpan<double> row, double m, double sigma) => _mixture.LogDensity(row, m, sigma);
+
+    /// <inheritdoc />
+    public void LogDensity(ReadOnlySpan<double> x, double m, double sigma, Span<double> logDensity) => _mixture.LogDensity(x, m, sigma, logDensity);
+
+    /// <inheritdoc />
+    public void Score(ReadOnlySpan<double> x, double m, double sigma, Span<double> score) => _mixture.Score(x, m, sigma, score);
+
+    /// <inheritdoc />
+    public void SampleData(Random random, Span<double> destination) => _mixture.SampleData(random, destination);
 }
