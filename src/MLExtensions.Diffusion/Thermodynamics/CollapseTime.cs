@@ -42,8 +42,8 @@ public static class CollapseTime
     /// <param name="trainingPoints">n &gt;= 1.</param>
     /// <param name="dimension">d &gt;= 1.</param>
     /// <param name="maxTime">The largest time searched; finite and positive.</param>
-    /// <returns>t_C, or <see cref="double.PositiveInfinity"/> when s(t) stays above the memorised entropy up to
-    /// <paramref name="maxTime"/> (no collapse transition in range).</returns>
+    /// <returns>t_C, or <see cref="double.PositiveInfinity"/> when n = 1 or when s(t) stays above the memorised entropy
+    /// up to <paramref name="maxTime"/> (no collapse transition in range).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="entropyPerDimension"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="trainingPoints"/>, <paramref name="dimension"/> or
     /// <paramref name="maxTime"/> is not positive (and finite).</exception>
@@ -62,6 +62,9 @@ public static class CollapseTime
                 throw new ArgumentException($"The entropy per dimension at t = {t} is not finite.", nameof(entropyPerDimension));
             return s - MemorizedEntropyPerDimension(t, trainingPoints, dimension);
         }
+        // n = 1: the entropy power inequality gives s(t) >= 1/2 ln(2 pi e Delta_t) for every t, so there is no
+        // crossing; deciding it here keeps quadrature noise in s(t) at large t from inventing one.
+        if (trainingPoints == 1) return double.PositiveInfinity;
         double hi = maxTime;
         if (Gap(hi) >= 0) return double.PositiveInfinity;
         double lo = maxTime;
