@@ -74,6 +74,26 @@ public static class SpeciationTime
     public static double BiroliMezard(ReadOnlySpan<double> dataRows, int dimension) =>
         BiroliMezard(TopCovarianceEigenvalue(dataRows, dimension));
 
+    /// <summary>The Biroli-Mezard speciation time 1/2 ln Lambda for a data matrix with one sample per row.</summary>
+    /// <param name="data">The data matrix, n rows (samples) by d columns (features).</param>
+    /// <exception cref="ArgumentNullException"><paramref name="data"/> is null.</exception>
+    /// <exception cref="ArgumentException">Fewer than two rows, a non-finite entry, or zero variance.</exception>
+    public static double BiroliMezard(Matrix<double> data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var rows = new double[data.RowCount * data.ColumnCount];
+        for (int r = 0; r < data.RowCount; r++)
+            for (int j = 0; j < data.ColumnCount; j++) rows[r * data.ColumnCount + j] = data[r, j];
+        try
+        {
+            return BiroliMezard(TopCovarianceEigenvalue(rows, data.ColumnCount));
+        }
+        catch (ArgumentException e) when (e.ParamName == "dataRows")
+        {
+            throw new ArgumentException(e.Message, nameof(data), e);
+        }
+    }
+
     /// <summary>
     /// The top eigenvalue of the sample covariance (1/(n - 1) normalisation) of the data rows, by MathNet's symmetric
     /// eigen-decomposition.

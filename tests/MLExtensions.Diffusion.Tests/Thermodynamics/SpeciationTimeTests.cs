@@ -80,6 +80,8 @@ public class SpeciationTimeTests
         double[] rows = [a, 0, -a, 0, 0, b, 0, -b];
         Assert.Equal(2 * a * a / 3, SpeciationTime.TopCovarianceEigenvalue(rows, 2), 12);
         Assert.Equal(0.5 * Math.Log(2 * a * a / 3), SpeciationTime.BiroliMezard(rows, 2), 12);
+        var matrix = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseOfRowMajor(4, 2, rows);
+        Assert.Equal(0.5 * Math.Log(2 * a * a / 3), SpeciationTime.BiroliMezard(matrix), 12);
 
         var mixture = new SymmetricGaussianMixtureOu([2.0, 1.0, -1.0], 0.7);
         var samples = new double[3 * 40000];
@@ -96,6 +98,8 @@ public class SpeciationTimeTests
         Assert.Equal("dataRows", Assert.Throws<ArgumentException>(() => SpeciationTime.TopCovarianceEigenvalue([1.0, 2.0], 2)).ParamName);
         Assert.Equal("dataRows", Assert.Throws<ArgumentException>(() => SpeciationTime.TopCovarianceEigenvalue([1.0, double.NaN, 2, 3], 2)).ParamName);
         Assert.Equal("dataRows", Assert.Throws<ArgumentException>(() => SpeciationTime.TopCovarianceEigenvalue([1.0, 1.0, 1.0], 1)).ParamName);
+        Assert.Equal("data", Assert.Throws<ArgumentException>(() =>
+            SpeciationTime.BiroliMezard(MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(1, 2))).ParamName);
         Assert.Equal("dimension", Assert.Throws<ArgumentOutOfRangeException>(() => SpeciationTime.TopCovarianceEigenvalue([1.0, 2.0], 0)).ParamName);
         Assert.Equal("s", Assert.Throws<ArgumentException>(() => new SymmetricGaussianMixtureOu([1.0], 0)).ParamName);
         Assert.Equal("mu", Assert.Throws<ArgumentException>(() => new SymmetricGaussianMixtureOu([], 1)).ParamName);
