@@ -17,7 +17,10 @@ namespace MLExtensions.Diffusion.Thermodynamics;
 /// quadrature is needed: V is a plain Monte Carlo mean. Z is left unnormalised, so V is defined up to a q-independent
 /// constant. Averaging gives the closed form V(q, t) = e^-2t (q - E|y|)^2 / (2 Delta_t) - ln q(q) + C(t), which the
 /// tests use: at large t the tilt vanishes and V has the two wells of -ln q (both classes still available); at small t
-/// the tilt towards the reference's class removes the other well (the class has been chosen).</para>
+/// the tilt towards the reference's class removes the other well (the class has been chosen). The other well
+/// disappears at a spinodal time well below the speciation times of <see cref="SpeciationTime"/>: for mu = 2,
+/// s = 0.5 at t ~ 0.14, against 0.78 for the curvature definition. In between, the wrong-class well survives as a
+/// metastable minimum that is ever shallower relative to the right-class one as t falls.</para>
 /// </remarks>
 public static class FranzParisiPotential
 {
