@@ -1,0 +1,318 @@
+using MathNet.Numerics.Integration;
+using MLExtensions.Diffusion.Randomness;
+using MLExtensions.Diffusion.Schedules;
+
+namespace MLExtensions.Diffusion.Thermodynamics;
+
+/// <summary>
+/// The diffusion-time trade-off of Franzese et al. (Entropy 25:633, 2023; SPEC section 6): truncating the forward
+/// process at T leaves a prior mismatch KL(P_T || N(0, I)) that falls with T, while the score gap G(s, T) of an
+/// imperfect score model grows with T, so a finite T* minimises their sum.
+/// </summary>
+/// <remarks>
+/// <para>ELBO(T) = E ln q - G(s, T) - KL(P_T || prior) with G(s, T) = 1/2 integral_0^T g_t^2 E_{P_t}|s(x, t) -
+/// grad ln P_t(x)|^2 dt. For a schedule (m, sigma) the diffusion coefficient is g_t^2 = 2 T_t with T_t the bath
+/// temperature (<see cref="NoiseSchedule.Temperature"/>), so G = integral_0^T T_t E|s - grad ln P_t|^2 dt.</para>
+/// <para>Data families: diagonal Gaussian N(mean, diag(v)) (KL in closed form: P_T = N(m mean, m^2 v + sigma^2)) and
+/// diagonal Gaussian mixtures sum w_k N(mu_k, diag(v_k)) (P_t in closed form, SPEC section 8; KL by Monte Carlo over
+/// P_T). The prior is N(0, I), the stationary law of VP schedules. The time integral in G uses Gauss-Legendre
+/// quadrature on [0, T] (no end-point evaluations, so schedules singular at t = 0 are fine), and the expectation at
+/// each node a Monte Carlo mean over fresh samples of P_t.</para>
+/// </remarks>
+public static class DiffusionTimeTradeoff
+{
+    /// <summary>
+    /// KL(P_T || N(0, I)) for Gaussian data N(mean, diag(variance)) under the schedule: P_T = N(m_T mean,
+    /// m_T^2 variance + sigma_T^2), KL = 1/2 sum_j (S_j + a_j^2 - 1 - ln S_j).
+    /// </summary>
+    /// <param name="schedule">The forward schedule.</param>
+    /// <param name="mean">The data mean.</param>
+    /// <param name="variance">The per-coordinate data variance, positive.</param>
+    /// <param name="horizon">T in (0, <see cref="NoiseSchedule.MaxTime"/>].</param>
+    /// <exception cref="ArgumentNullException"><paramref name="schedule"/> is null.</exception>
+    /// <exception cref="ArgumentException">Invalid mean or variance.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="horizon"/> out of range.</exception>
+    public static double GaussianPriorKl(NoiseSchedule schedule, ReadOnlySpan<double> mean, ReadOnlySpan<double> variance, double horizon)
+    {
+        ArgumentNullException.ThrowIfNull(schedule);
+        var data = DiagonalMixture.Create([1.0], mean, variance, nameof(mean), nameof(variance));
+        CheckHorizon(schedule, horizon, nameof(horizon));
+        return data.GaussianPriorKl(schedule.M(horizon), schedule.Sigma(horizon));
+    }
+
+    /// <summary>
+    /// The trade-off table for Gaussian data N(mean, diag(variance)): exact KL, Monte Carlo score gap.
+    /// </summary>
+    /// <param name="schedule">The forward schedule (a VP schedule, so that N(0, I) is the natural prior).</param>
+    /// <param name="mean">The data mean (length d).</param>
+    /// <param name="variance">The per-coordinate data variance, positive.</param>
+    /// <param name="model">The model score s(x, t).</param>
+    /// <param name="horizons">Strictly increasing horizons T in (0, <see cref="NoiseSchedule.MaxTime"/>].</param>
+    /// <param name="random">The random source.</param>
+    /// <param name="sampleCount">Monte Carlo samples per quadrature node (and for KL when not exact); at least 2.</param>
+    /// <param name="quadratureOrder">Gauss-Legendre nodes per horizon; at least 1.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="schedule"/>, <paramref name="model"/> or <paramref name="random"/> is null.</exception>
+    /// <exception cref="ArgumentException">Invalid mean, variance or horizons, or the model returned a non-finite score.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="sampleCount"/> or <paramref name="quadratureOrder"/> too small.</exception>
+    public static DiffusionTimeTradeoffResult EvaluateGaussian(NoiseSchedule schedule, ReadOnlySpan<double> mean,
+        ReadOnlySpan<double> variance, ScoreFunction model, ReadOnlySpan<double> horizons, Random random,
+        int sampleCount = 2048, int quadratureOrder = 24)
+    {
+        var data = DiagonalMixture.Create([1.0], mean, variance, nameof(mean), nameof(variance));
+        return Evaluate(schedule, data, model, horizons, random, sampleCount, quadratureOrder);
+    }
+
+    /// <summary>
+    /// The trade-off table for diagonal Gaussian-mixture data sum_k w_k N(mu_k, diag(v_k)): Monte Carlo KL and score gap.
+    /// </summary>
+    /// <param name="schedule">The forward schedule.</param>
+    /// <param name="weights">Component weights w_k &gt; 0 (normalised here).</param>
+    /// <param name="means">Component means, k rows of d, row-major.</param>
+    /// <param name="variances">Component per-coordinate variances, k rows of d, all positive.</param>
+    /// <param name="model">The model score s(x, t).</param>
+    /// <param name="horizons">Strictly increasing horizons T in (0, <see cref="NoiseSchedule.MaxTime"/>].</param>
+    /// <param name="random">The random source.</param>
+    /// <param name="sampleCount">Monte Carlo samples per quadrature node and for KL; at least 2.</param>
+    /// <param name="quadratureOrder">Gauss-Legendre nodes per horizon; at least 1.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="schedule"/>, <paramref name="model"/> or <paramref name="random"/> is null.</exception>
+    /// <exception cref="ArgumentException">Invalid weights, means, variances or horizons, or the model returned a non-finite score.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="sampleCount"/> or <paramref name="quadratureOrder"/> too small.</exception>
+    public static DiffusionTimeTradeoffResult EvaluateMixture(NoiseSchedule schedule, ReadOnlySpan<double> weights,
+        ReadOnlySpan<double> means, ReadOnlySpan<double> variances, ScoreFunction model, ReadOnlySpan<double> horizons,
+        Random random, int sampleCount = 2048, int quadratureOrder = 24)
+    {
+        var data = DiagonalMixture.Create(weights, means, variances, nameof(means), nameof(variances));
+        return Evaluate(schedule, data, model, horizons, random, sampleCount, quadratureOrder);
+    }
+
+    private static DiffusionTimeTradeoffResult Evaluate(NoiseSchedule schedule, DiagonalMixture data, ScoreFunction model,
+        ReadOnlySpan<double> horizons, Random random, int sampleCount, int quadratureOrder)
+    {
+        ArgumentNullException.ThrowIfNull(schedule);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(random);
+        if (sampleCount < 2) throw new ArgumentOutOfRangeException(nameof(sampleCount), sampleCount, "At least two samples are needed.");
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(quadratureOrder);
+        if (horizons.Length == 0) throw new ArgumentException("The horizons must not be empty.", nameof(horizons));
+        for (int i = 0; i < horizons.Length; i++)
+        {
+            CheckHorizon(schedule, horizons[i], nameof(horizons));
+            if (i > 0 && !(horizons[i] > horizons[i - 1]))
+                throw new ArgumentException("The horizons must be strictly increasing.", nameof(horizons));
+        }
+
+        int d = data.Dimension;
+        var x = new double[sampleCount * d];
+        var truth = new double[x.Length];
+        var modelScore = new double[x.Length];
+        var logP = new double[sampleCount];
+        var points = new DiffusionTimeTradeoffPoint[horizons.Length];
+        double bestTotal = double.PositiveInfinity, bestHorizon = horizons[0];
+        for (int h = 0; h < horizons.Length; h++)
+        {
+            double horizon = horizons[h];
+            double m = schedule.M(horizon), sigma = schedule.Sigma(horizon);
+            double kl, klError = 0;
+            if (data.Components == 1)
+            {
+                kl = data.GaussianPriorKl(m, sigma);
+            }
+            else
+            {
+                data.Sample(random, m, sigma, x);
+                data.LogDensity(x, m, sigma, logP);
+                double sum = 0, sum2 = 0;
+                for (int r = 0; r < sampleCount; r++)
+                {
+                    double xx = 0;
+                    for (int j = 0; j < d; j++) xx += x[r * d + j] * x[r * d + j];
+                    double v = logP[r] + 0.5 * xx + 0.5 * d * Math.Log(2 * Math.PI);
+                    sum += v;
+                    sum2 += v * v;
+                }
+                kl = sum / sampleCount;
+                klError = Math.Sqrt(Math.Max(0, (sum2 - sampleCount * kl * kl) / (sampleCount - 1)) / sampleCount);
+            }
+
+            var rule = new GaussLegendreRule(0, horizon, quadratureOrder);
+            double gap = 0, gapVariance = 0;
+            for (int k = 0; k < rule.Order; k++)
+            {
+                double t = rule.Abscissas[k], w = rule.Weights[k];
+                double mt = schedule.M(t), st = schedule.Sigma(t), temperature = schedule.Temperature(t);
+                data.Sample(random, mt, st, x);
+                data.Score(x, mt, st, truth);
+                model(x, t, modelScore);
+                double sum = 0, sum2 = 0;
+                for (int r = 0; r < sampleCount; r++)
+                {
+                    double e2 = 0;
+                    for (int j = 0; j < d; j++)
+                    {
+                        double diff = modelScore[r * d + j] - truth[r * d + j];
+                        e2 += diff * diff;
+                    }
+                    if (!double.IsFinite(e2)) throw new ArgumentException($"The model score is not finite at t = {t}.", nameof(model));
+                    sum += e2;
+                    sum2 += e2 * e2;
+                }
+                double mean = sum / sampleCount;
+                double variance = Math.Max(0, (sum2 - sampleCount * mean * mean) / (sampleCount - 1)) / sampleCount;
+                gap += w * temperature * mean;
+                gapVariance += w * w * temperature * temperature * variance;
+            }
+            double total = kl + gap;
+            points[h] = new DiffusionTimeTradeoffPoint(horizon, kl, klError, gap, Math.Sqrt(gapVariance), total);
+            if (total <= bestTotal)
+            {
+                bestTotal = total;
+                bestHorizon = horizon;
+            }
+        }
+        return new DiffusionTimeTradeoffResult(points, bestHorizon);
+    }
+
+    private static void CheckHorizon(NoiseSchedule schedule, double horizon, string name)
+    {
+        if (!double.IsFinite(horizon) || horizon <= 0 || horizon > schedule.MaxTime)
+            throw new ArgumentOutOfRangeException(name, horizon, $"Every horizon must lie in (0, {schedule.MaxTime}] (the schedule's MaxTime).");
+    }
+
+    /// <summary>
+    /// sum_k w_k N(mu_k, diag(v_k)) noised as x = m y + sigma eps. To be replaced by the shared Gaussian-mixture
+    /// denoiser/density of the Denoisers folder once it exists.
+    /// </summary>
+    private sealed class DiagonalMixture
+    {
+        private readonly double[] _weights, _means, _variances;
+
+        private DiagonalMixture(double[] weights, double[] means, double[] variances)
+        {
+            _weights = weights;
+            _means = means;
+            _variances = variances;
+        }
+
+        public int Components => _weights.Length;
+
+        public int Dimension => _means.Length / _weights.Length;
+
+        public static DiagonalMixture Create(ReadOnlySpan<double> weights, ReadOnlySpan<double> means, ReadOnlySpan<double> variances,
+            string meansName, string variancesName)
+        {
+            if (weights.Length == 0) throw new ArgumentException("The weights must not be empty.", nameof(weights));
+            double total = 0;
+            foreach (double w in weights)
+            {
+                if (!double.IsFinite(w) || w <= 0) throw new ArgumentException("Every weight must be finite and positive.", nameof(weights));
+                total += w;
+            }
+            if (means.Length == 0 || means.Length % weights.Length != 0)
+                throw new ArgumentException($"The means must hold {weights.Length} non-empty rows (got length {means.Length}).", meansName);
+            foreach (double v in means)
+                if (!double.IsFinite(v)) throw new ArgumentException("The means hold a non-finite value.", meansName);
+            if (variances.Length != means.Length)
+                throw new ArgumentException($"The variances have {variances.Length} entries but the means have {means.Length}.", variancesName);
+            foreach (double v in variances)
+                if (!double.IsFinite(v) || v <= 0) throw new ArgumentException($"Every variance must be finite and positive (got {v}).", variancesName);
+            var w2 = weights.ToArray();
+            for (int k = 0; k < w2.Length; k++) w2[k] /= total;
+            return new DiagonalMixture(w2, means.ToArray(), variances.ToArray());
+        }
+
+        public double GaussianPriorKl(double m, double sigma)
+        {
+            double kl = 0;
+            for (int j = 0; j < _means.Length; j++)
+            {
+                double a = m * _means[j], s = m * m * _variances[j] + sigma * sigma;
+                kl += 0.5 * (s + a * a - 1 - Math.Log(s));
+            }
+            return kl;
+        }
+
+        public void Sample(Random random, double m, double sigma, Span<double> x)
+        {
+            int d = Dimension;
+            StandardNormal.Fill(random, x);
+            for (int o = 0; o < x.Length; o += d)
+            {
+                int k = PickComponent(random.NextDouble());
+                for (int j = 0; j < d; j++)
+                {
+                    int c = k * d + j;
+                    x[o + j] = m * _means[c] + Math.Sqrt(m * m * _variances[c] + sigma * sigma) * x[o + j];
+                }
+            }
+        }
+
+        public void LogDensity(ReadOnlySpan<double> x, double m, double sigma, Span<double> destination)
+        {
+            int d = Dimension, kCount = Components;
+            Span<double> logs = kCount <= 64 ? stackalloc double[kCount] : new double[kCount];
+            for (int r = 0; r < destination.Length; r++)
+            {
+                LogJoint(x.Slice(r * d, d), m, sigma, logs);
+                destination[r] = LogSumExp(logs);
+            }
+        }
+
+        public void Score(ReadOnlySpan<double> x, double m, double sigma, Span<double> destination)
+        {
+            int d = Dimension, kCount = Components;
+            Span<double> logs = kCount <= 64 ? stackalloc double[kCount] : new double[kCount];
+            for (int r = 0; r < x.Length / d; r++)
+            {
+                ReadOnlySpan<double> row = x.Slice(r * d, d);
+                LogJoint(row, m, sigma, logs);
+                double lse = LogSumExp(logs);
+                Span<double> dst = destination.Slice(r * d, d);
+                dst.Clear();
+                for (int k = 0; k < kCount; k++)
+                {
+                    double resp = Math.Exp(logs[k] - lse);
+                    for (int j = 0; j < d; j++)
+                    {
+                        int c = k * d + j;
+                        dst[j] -= resp * (row[j] - m * _means[c]) / (m * m * _variances[c] + sigma * sigma);
+                    }
+                }
+            }
+        }
+
+        private void LogJoint(ReadOnlySpan<double> row, double m, double sigma, Span<double> logs)
+        {
+            int d = Dimension;
+            for (int k = 0; k < logs.Length; k++)
+            {
+                double l = Math.Log(_weights[k]);
+                for (int j = 0; j < d; j++)
+                {
+                    int c = k * d + j;
+                    double s = m * m * _variances[c] + sigma * sigma, z = row[j] - m * _means[c];
+                    l -= 0.5 * (z * z / s + Math.Log(2 * Math.PI * s));
+                }
+                logs[k] = l;
+            }
+        }
+
+        private static double LogSumExp(ReadOnlySpan<double> values)
+        {
+            double max = double.NegativeInfinity;
+            foreach (double v in values) max = Math.Max(max, v);
+            double sum = 0;
+            foreach (double v in values) sum += Math.Exp(v - max);
+            return max + Math.Log(sum);
+        }
+
+        private int PickComponent(double u)
+        {
+            for (int k = 0; k < _weights.Length - 1; k++)
+            {
+                u -= _weights[k];
+                if (u < 0) return k;
+            }
+            return _weights.Length - 1;
+        }
+    }
+}
