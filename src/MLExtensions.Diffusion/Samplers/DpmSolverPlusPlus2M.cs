@@ -1,5 +1,4 @@
 using System.Buffers;
-using MathNet.Numerics;
 using MLExtensions.Diffusion.Denoisers;
 using MLExtensions.Diffusion.Schedules;
 
@@ -48,7 +47,7 @@ public sealed class DpmSolverPlusPlus2M : ISampler
                 else
                 {
                     double h = schedule.LogSnr(s) - schedule.LogSnr(t);
-                    double ratio = sigmaS / sigmaT, phi = -mS * SpecialFunctions.Expm1(-h);
+                    double ratio = sigmaS / sigmaT, phi = mS * (1 - Math.Exp(-h));
                     if (i == 0)
                     {
                         for (int j = 0; j < n; j++) x[j] = ratio * x[j] + phi * x0[j];

@@ -1,5 +1,3 @@
-using MathNet.Numerics;
-
 namespace MLExtensions.Diffusion.Schedules;
 
 /// <summary>
@@ -30,7 +28,7 @@ public sealed class DiscreteBetaSchedule : NoiseSchedule
         _logAlphaBar = new double[betas.Length + 1];
         for (int k = 1; k <= betas.Length; k++)
         {
-            _logAlphas[k - 1] = SpecialFunctions.Log1p(-betas[k - 1]);
+            _logAlphas[k - 1] = LogOnePlus(-betas[k - 1]);
             _logAlphaBar[k] = _logAlphaBar[k - 1] + _logAlphas[k - 1];
         }
     }
@@ -132,7 +130,31 @@ public sealed class DiscreteBetaSchedule : NoiseSchedule
     public override double Sigma(double t)
     {
         Locate(t, out double l);
-        return Math.Sqrt(-SpecialFunctions.Expm1(l));
+        return SigmaFromLogAlphaBar(l);
+    }
+
+    /// <summary>sigma = sqrt(1 - abar) computed as sqrt(-expm1(ln abar)), exact to a few ulps also near t = 0 (+0 at t = 0).</summary>
+    private static double SigmaFromLogAlphaBar(double logAlphaBar)
+    {
+        double oneMinus = -ExpMinusOne(logAlphaBar);
+        return oneMinus > 0 ? Math.Sqrt(oneMinus) : 0;
+    }
+
+    /// <summary>e^x - 1 without cancellation (Kahan's trick). MathNet's Expm1 truncates its series and loses about
+    /// 1e-11 relative accuracy near |x| = 1e-3, which would show in sigma near t = 0.</summary>
+    private static double ExpMinusOne(double x)
+    {
+        double u = Math.Exp(x);
+        if (u == 1) return x;
+        double um1 = u - 1;
+        return um1 == -1 ? -1 : um1 * x / Math.Log(u);
+    }
+
+    /// <summary>ln(1 + x) without cancellation (Kahan's trick).</summary>
+    private static double LogOnePlus(double x)
+    {
+        double u = 1 + x;
+        return u == 1 ? x : Math.Log(u) * x / (u - 1);
     }
 
     /// <inheritdoc />
@@ -148,7 +170,8 @@ public sealed class DiscreteBetaSchedule : NoiseSchedule
     public override double SigmaDot(double t)
     {
         int k = Locate(t, out double l);
-        return -0.5 * _logAlphas[k - 1] * Math.Exp(l) / Math.Sqrt(-SpecialFunctions.Expm1(l));
+        double sigma = SigmaFromLogAlphaBar(l);
+        return sigma == 0 ? double.PositiveInfinity : -0.5 * _logAlphas[k - 1] * Math.Exp(l) / sigma;
     }
 
     /// <inheritdoc />
@@ -156,7 +179,7 @@ public sealed class DiscreteBetaSchedule : NoiseSchedule
     public override double LogSnr(double t)
     {
         Locate(t, out double l);
-        return 0.5 * (l - Math.Log(-SpecialFunctions.Expm1(l)));
+        return 0.5 * l - Math.Log(SigmaFromLogAlphaBar(l));
     }
 
     /// <summary>T_t = -(1/2) ln alpha_k on (k - 1, k]: finite also at t = 0.</summary>
