@@ -3,7 +3,8 @@ using MLExtensions.Diffusion.Denoisers;
 namespace MLExtensions.Diffusion.Samplers;
 
 /// <summary>
-/// The one place where the samplers turn a denoiser output x0hat into the quantities they step with (SPEC section 5):
+/// Where the samplers call the denoiser and turn x0hat into the quantities they step with (SPEC section 5), through the
+/// single home of those formulas, <see cref="PredictionConversions"/>:
 /// epshat = (x - m x0hat) / sigma, the probability-flow velocity nu = mdot x0hat + sigmadot epshat, and the score
 /// s = -epshat / sigma.
 /// </summary>
@@ -13,9 +14,7 @@ internal static class DenoiserEvaluation
     public static void Evaluate(IDenoiser denoiser, ReadOnlySpan<double> x, double m, double sigma, Span<double> x0Hat, Span<double> epsHat)
     {
         denoiser.Denoise(x, m, sigma, x0Hat);
-        double inv = 1.0 / sigma;
-        for (int j = 0; j < x.Length; j++)
-            epsHat[j] = (x[j] - m * x0Hat[j]) * inv;
+        PredictionConversions.EpsFromX0(x, x0Hat, m, sigma, epsHat);
     }
 
     /// <summary>Calls the denoiser once and writes the probability-flow velocity nu = mdot x0hat + sigmadot epshat.</summary>
@@ -31,20 +30,13 @@ internal static class DenoiserEvaluation
         Span<double> scratch, Span<double> velocity)
     {
         denoiser.Denoise(x, m, sigma, scratch);
-        double inv = 1.0 / sigma;
-        for (int j = 0; j < x.Length; j++)
-        {
-            double x0 = scratch[j];
-            velocity[j] = mDot * x0 + sigmaDot * (x[j] - m * x0) * inv;
-        }
+        PredictionConversions.VelocityFromX0(x, scratch, m, sigma, mDot, sigmaDot, velocity);
     }
 
     /// <summary>Calls the denoiser once and writes the score s = -epshat / sigma = -(x - m x0hat) / sigma^2.</summary>
     public static void Score(IDenoiser denoiser, ReadOnlySpan<double> x, double m, double sigma, Span<double> scratch, Span<double> score)
     {
         denoiser.Denoise(x, m, sigma, scratch);
-        double inv2 = 1.0 / (sigma * sigma);
-        for (int j = 0; j < x.Length; j++)
-            score[j] = -(x[j] - m * scratch[j]) * inv2;
+        PredictionConversions.ScoreFromX0(x, scratch, m, sigma, score);
     }
 }

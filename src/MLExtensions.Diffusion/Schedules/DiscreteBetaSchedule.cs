@@ -1,3 +1,4 @@
+using MLExtensions.Diffusion.Numerics;
 namespace MLExtensions.Diffusion.Schedules;
 
 /// <summary>
@@ -28,7 +29,7 @@ public sealed class DiscreteBetaSchedule : NoiseSchedule
         _logAlphaBar = new double[betas.Length + 1];
         for (int k = 1; k <= betas.Length; k++)
         {
-            _logAlphas[k - 1] = LogOnePlus(-betas[k - 1]);
+            _logAlphas[k - 1] = ElementaryFunctions.Log1P(-betas[k - 1]);
             _logAlphaBar[k] = _logAlphaBar[k - 1] + _logAlphas[k - 1];
         }
     }
@@ -136,25 +137,8 @@ public sealed class DiscreteBetaSchedule : NoiseSchedule
     /// <summary>sigma = sqrt(1 - abar) computed as sqrt(-expm1(ln abar)), exact to a few ulps also near t = 0 (+0 at t = 0).</summary>
     private static double SigmaFromLogAlphaBar(double logAlphaBar)
     {
-        double oneMinus = -ExpMinusOne(logAlphaBar);
+        double oneMinus = -ElementaryFunctions.ExpM1(logAlphaBar);
         return oneMinus > 0 ? Math.Sqrt(oneMinus) : 0;
-    }
-
-    /// <summary>e^x - 1 without cancellation (Kahan's trick). MathNet's Expm1 truncates its series and loses about
-    /// 1e-11 relative accuracy near |x| = 1e-3, which would show in sigma near t = 0.</summary>
-    private static double ExpMinusOne(double x)
-    {
-        double u = Math.Exp(x);
-        if (u == 1) return x;
-        double um1 = u - 1;
-        return um1 == -1 ? -1 : um1 * x / Math.Log(u);
-    }
-
-    /// <summary>ln(1 + x) without cancellation (Kahan's trick).</summary>
-    private static double LogOnePlus(double x)
-    {
-        double u = 1 + x;
-        return u == 1 ? x : Math.Log(u) * x / (u - 1);
     }
 
     /// <inheritdoc />
