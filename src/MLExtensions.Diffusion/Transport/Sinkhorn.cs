@@ -16,7 +16,7 @@ namespace MLExtensions.Diffusion.Transport;
 /// is exact after each g update). The debiased divergence S_eps(a, b) = OT_eps(a, b) - OT_eps(a, a) / 2 -
 /// OT_eps(b, b) / 2 is non-negative, vanishes for a = b and interpolates between W2^2 (eps -> 0) and MMD (eps -> inf)
 /// (Feydy et al., AISTATS 2019; Genevay, Peyre and Cuturi, AISTATS 2018). Weights are normalised to sum to 1; when
-/// omitted they are uniform. The dense cost matrix and its transpose are held in memory (2 n m doubles).
+/// omitted they are uniform. The dense cost matrix and, per stage, its scaled copy and transpose are held in memory (3 n m doubles).
 /// </remarks>
 public static class Sinkhorn
 {
@@ -107,7 +107,6 @@ public static class Sinkhorn
     {
         private readonly int _n, _m;
         private readonly double[] _cost;           // C_ij, row-major n x m
-        private readonly double[] _costTransposed; // C_ji, row-major m x n
         private readonly double[] _a, _b;
         private readonly bool _symmetric;
 
@@ -119,10 +118,6 @@ public static class Sinkhorn
             _a = a;
             _b = b;
             _cost = AssignmentSolver.SquaredEuclideanCost(source, target, dimension);
-            _costTransposed = new double[_cost.Length];
-            for (int i = 0; i < _n; i++)
-                for (int j = 0; j < _m; j++)
-                    _costTransposed[j * _n + i] = _cost[i * _m + j];
         }
 
         public SinkhornResult Run(SinkhornOptions options)
@@ -140,6 +135,8 @@ public static class Sinkhorn
             var shiftedF = new double[n];
             var shiftedG = new double[m];
             var scratch = new double[Math.Max(n, m)];
+            var scaled = new double[_cost.Length];           // C_ij / eps of the current stage, row-major n x m
+            var scaledTransposed = new double[_symmetric ? 0 : _cost.Length]; // its transpose, m x n
 
             // Epsilon scaling: start at the largest cost (or eps if larger) and divide by 1 / EpsilonScaling per stage,
             // carrying the potentials f and g (not their scaled forms) from stage to stage.
@@ -152,6 +149,13 @@ public static class Sinkhorn
             {
                 bool finalStage = stageEps <= eps;
                 double inverseEps = 1.0 / stageEps;
+                TensorPrimitives.Multiply(_cost, inverseEps, scaled);
+                if (!_symmetric)
+                {
+                    for (int i = 0; i < n; i++)
+                        for (int j = 0; j < m; j++)
+                            scaledTransposed[j * n + i] = scaled[i * m + j];
+                }
                 double omega = finalStage ? options.OverRelaxation : 1.0;
                 double stageTolerance = finalStage ? options.Tolerance : Math.Max(options.Tolerance, IntermediateTolerance);
                 while (iterations < options.MaxIterations)
@@ -165,7 +169,7 @@ public static class Sinkhorn
                         error = 0;
                         for (int i = 0; i < n; i++)
                         {
-                            fNew[i] = -LogSumExp(shiftedF, _cost.AsSpan(i * n, n), inverseEps, scratch.AsSpan(0, n));
+                            fNew[i] = -LogSumExp(shiftedF, scaled.AsSpan(i * n, n), scratch.AsSpan(0, n));
                             error += _a[i] * Math.Abs(Math.Exp(fHat[i] - fNew[i]) - 1);
                         }
                         if (error < stageTolerance) break;
@@ -177,7 +181,7 @@ public static class Sinkhorn
                     double columnError = 0;
                     for (int j = 0; j < m; j++)
                     {
-                        double gTarget = -LogSumExp(shiftedF, _costTransposed.AsSpan(j * n, n), inverseEps, scratch.AsSpan(0, n));
+                        double gTarget = -LogSumExp(shiftedF, scaledTransposed.AsSpan(j * n, n), scratch.AsSpan(0, n));
                         if (omega != 1.0)
                         {
                             columnError += _b[j] * Math.Abs(Math.Exp(gHat[j] - gTarget) - 1);
@@ -190,7 +194,7 @@ public static class Sinkhorn
                     error = 0;
                     for (int i = 0; i < n; i++)
                     {
-                        fNew[i] = -LogSumExp(shiftedG, _cost.AsSpan(i * m, m), inverseEps, scratch.AsSpan(0, m));
+                        fNew[i] = -LogSumExp(shiftedG, scaled.AsSpan(i * m, m), scratch.AsSpan(0, m));
                         error += _a[i] * Math.Abs(Math.Exp(fHat[i] - fNew[i]) - 1);
                     }
                     error = Math.Max(error, columnError);
@@ -229,13 +233,15 @@ public static class Sinkhorn
             return new SinkhornResult(transport, dual, iterations, converged, error);
         }
 
-        /// <summary>log sum_k exp(shift_k - cost_k * inverseEps), stabilised by the maximum.</summary>
-        private static double LogSumExp(ReadOnlySpan<double> shift, ReadOnlySpan<double> cost, double inverseEps, Span<double> scratch)
+        /// <summary>log sum_k exp(shift_k - scaledCost_k), stabilised by the maximum.</summary>
+        private static double LogSumExp(ReadOnlySpan<double> shift, ReadOnlySpan<double> scaledCost, Span<double> scratch)
         {
-            TensorPrimitives.Multiply(cost, -inverseEps, scratch);
-            TensorPrimitives.Add(scratch, shift, scratch);
+            TensorPrimitives.Subtract(shift, scaledCost, scratch);
             double max = TensorPrimitives.Max(scratch);
             TensorPrimitives.Subtract(scratch, max, scratch);
+            // Terms below e^-700 are negligible next to the largest (= 1); clamping them keeps Exp off its slow
+            // underflow/subnormal path.
+            TensorPrimitives.Max(scratch, -700.0, scratch);
             TensorPrimitives.Exp(scratch, scratch);
             return max + Math.Log(TensorPrimitives.Sum(scratch));
         }

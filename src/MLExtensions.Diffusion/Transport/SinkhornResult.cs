@@ -26,7 +26,11 @@ public sealed class SinkhornResult
     /// <summary>Number of iterations performed (each updates both potentials).</summary>
     public int Iterations { get; }
 
-    /// <summary>Whether the marginal error fell below <see cref="SinkhornOptions.Tolerance"/> within the iteration budget.</summary>
+    /// <summary>
+    /// Whether the marginal error fell below <see cref="SinkhornOptions.Tolerance"/> at the requested epsilon within the
+    /// iteration budget. When the budget runs out during an intermediate epsilon-scaling stage, the costs reported are
+    /// those of that stage's (larger) epsilon.
+    /// </summary>
     public bool Converged { get; }
 
     /// <summary>Final L1 error of the source marginal, sum_i |sum_j P_ij - a_i|.</summary>

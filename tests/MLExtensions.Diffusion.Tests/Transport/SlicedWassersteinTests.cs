@@ -21,7 +21,7 @@ public class SlicedWassersteinTests
     [InlineData(5)]
     public void ShiftApproachesNormSquaredOverDimension(int d)
     {
-        const int n = 4000, projections = 400;
+        const int n = 2000, projections = 300;
         var random = new Random(10 + d);
         var a = StandardNormal.Sample(random, n * d);
         var b = StandardNormal.Sample(random, n * d);
