@@ -25,7 +25,6 @@ public static unsafe class Gemm
 
     [ThreadStatic] private static float[]? t_packA;
     [ThreadStatic] private static float[]? t_packB;
-    [ThreadStatic] private static GemmWorkItem[]? t_items;
 
     /// <summary>The number of threads used when a call does not say: the processor count.</summary>
     public static int DefaultThreads { get; } = Math.Max(1, Environment.ProcessorCount);
@@ -79,39 +78,8 @@ public static unsafe class Gemm
                 Run(in job, 0, m, 0, n);
                 return;
             }
-            var items = t_items ??= new GemmWorkItem[0];
-            if (items.Length < parts - 1)
-            {
-                Array.Resize(ref items, parts - 1);
-                for (int i = 0; i < items.Length; i++) items[i] ??= new GemmWorkItem();
-                t_items = items;
-            }
-            int step = splitRows ? mr : nr;
-            int extent = splitRows ? m : n;
-            for (int p = 1; p < parts; p++)
-            {
-                int lo = Math.Min(extent, (int)((long)units * p / parts) * step);
-                int hi = Math.Min(extent, (int)((long)units * (p + 1) / parts) * step);
-                var item = items[p - 1];
-                item.Set(job, splitRows ? lo : 0, splitRows ? hi : m, splitRows ? 0 : lo, splitRows ? n : hi);
-                ThreadPool.UnsafeQueueUserWorkItem(item, preferLocal: false);
-            }
-            int hi0 = Math.Min(extent, (int)((long)units / parts) * step);
-            Exception? first = null;
-            try
-            {
-                Run(in job, 0, splitRows ? hi0 : m, 0, splitRows ? n : hi0);
-            }
-            catch (Exception ex)
-            {
-                first = ex;
-            }
-            for (int p = 1; p < parts; p++)
-            {
-                items[p - 1].Wait();
-                first ??= items[p - 1].Error;
-            }
-            if (first is not null) throw new InvalidOperationException("A GEMM worker failed.", first);
+            if (!GemmWorkerTeam.TryRun(in job, parts, splitRows, units, splitRows ? mr : nr))
+                Run(in job, 0, m, 0, n);
         }
     }
 
@@ -288,60 +256,3 @@ public static unsafe class Gemm
     }
 }
 
-/// <summary>Which micro-kernel a <see cref="Gemm"/> call uses (tests force each one).</summary>
-internal enum GemmKernelKind
-{
-    Auto,
-    Vector512,
-    Vector256,
-    Vector128,
-    Scalar,
-}
-
-/// <summary>The operands of one GEMM call, as raw pointers (valid only while the caller keeps them pinned).</summary>
-internal readonly unsafe struct GemmJob(GemmKernelKind kind, bool transposeA, bool transposeB, int m, int n, int k,
-    float alpha, float beta, float* a, float* b, float* c)
-{
-    public readonly GemmKernelKind Kind = kind;
-    public readonly bool TransposeA = transposeA;
-    public readonly bool TransposeB = transposeB;
-    public readonly int M = m, N = n, K = k;
-    public readonly float Alpha = alpha, Beta = beta;
-    public readonly float* A = a, B = b, C = c;
-}
-
-/// <summary>A reusable thread-pool work item running one block of a <see cref="GemmJob"/>.</summary>
-internal sealed class GemmWorkItem : IThreadPoolWorkItem
-{
-    private readonly ManualResetEventSlim _done = new(false, spinCount: 2000);
-    private GemmJob _job;
-    private int _m0, _m1, _n0, _n1;
-
-    public Exception? Error { get; private set; }
-
-    public void Set(in GemmJob job, int m0, int m1, int n0, int n1)
-    {
-        _job = job;
-        (_m0, _m1, _n0, _n1) = (m0, m1, n0, n1);
-        Error = null;
-        _done.Reset();
-    }
-
-    public void Execute()
-    {
-        try
-        {
-            Gemm.Run(in _job, _m0, _m1, _n0, _n1);
-        }
-        catch (Exception ex)
-        {
-            Error = ex;
-        }
-        finally
-        {
-            _done.Set();
-        }
-    }
-
-    public void Wait() => _done.Wait();
-}
