@@ -5,6 +5,7 @@ using MLExtensions.Diffusion.Benchmarks;
 using MLExtensions.Diffusion.Training;
 
 string mode = args.Length > 0 ? args[0] : "train";
+if (mode == "gauss") { GaussianFitExperiment.Run(args); return; }
 int threads = args.Length > 1 ? int.Parse(args[1]) : Environment.ProcessorCount;
 Console.WriteLine($"mode={mode} threads={threads} cores={Environment.ProcessorCount} best kernel={(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "Vector512" : "Vector256/128")}");
 

@@ -21,7 +21,7 @@ public static unsafe class Gemm
     private const int KC = 256;
     private const int MC = 96;
     private const int NC = 512;
-    private const long ParallelThreshold = 1L << 18;
+    private const long ParallelThreshold = 1L << 21;
 
     [ThreadStatic] private static float[]? t_packA;
     [ThreadStatic] private static float[]? t_packB;

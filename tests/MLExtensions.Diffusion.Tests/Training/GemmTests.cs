@@ -39,19 +39,23 @@ public class GemmTests
         var a = RandomArray(rng, m * k);
         var b = RandomArray(rng, k * n);
         var c0 = RandomArray(rng, m * n);
-        foreach (var kind in new[] { GemmKernelKind.Auto, GemmKernelKind.Vector512, GemmKernelKind.Vector256, GemmKernelKind.Vector128, GemmKernelKind.Scalar })
-            foreach (bool ta in new[] { false, true })
-                foreach (bool tb in new[] { false, true })
+        var zero = new float[m * n];
+        foreach (bool ta in new[] { false, true })
+            foreach (bool tb in new[] { false, true })
+            {
+                var product = Naive(ta, tb, m, n, k, 1, a, b, 0, zero);
+                foreach (var kind in new[] { GemmKernelKind.Auto, GemmKernelKind.Vector512, GemmKernelKind.Vector256, GemmKernelKind.Vector128, GemmKernelKind.Scalar })
                     foreach (var (alpha, beta) in new[] { (1f, 0f), (0.5f, 1f), (-2f, 0.25f) })
                     {
                         var c = (float[])c0.Clone();
                         Gemm.Multiply(ta, tb, m, n, k, alpha, a, b, beta, c, threads: 2, kind);
-                        var expected = Naive(ta, tb, m, n, k, alpha, a, b, beta, c0);
+                        var expected = product.Select((v, i) => alpha * v + beta * (double)c0[i]).ToArray();
                         double tol = 1e-5 * Math.Sqrt(k) * 4 + 1e-6;
                         for (int i = 0; i < c.Length; i++)
                             Assert.True(Math.Abs(c[i] - expected[i]) <= tol * (1 + Math.Abs(expected[i])),
                                 $"{kind} ta={ta} tb={tb} alpha={alpha} beta={beta} at {i}: {c[i]} vs {expected[i]}");
                     }
+            }
     }
 
     [Fact]
