@@ -92,7 +92,7 @@ public static unsafe class Gemm
 
     internal static int MicroRows(GemmKernelKind kind) => kind switch
     {
-        GemmKernelKind.Vector512 => 8,
+        GemmKernelKind.Vector512 => 12,
         GemmKernelKind.Vector256 => 6,
         GemmKernelKind.Vector128 => 6,
         _ => 4,
@@ -128,7 +128,7 @@ public static unsafe class Gemm
         var packB = t_packB ??= GC.AllocateArray<float>(NC * KC, pinned: true);
         float* pa = (float*)Unsafe.AsPointer(ref packA[0]);
         float* pb = (float*)Unsafe.AsPointer(ref packB[0]);
-        float* tile = stackalloc float[8 * 32];
+        float* tile = stackalloc float[12 * 32];
 
         for (int jc = n0; jc < n1; jc += NC)
         {

@@ -12,18 +12,18 @@ namespace MLExtensions.Diffusion.Training;
 /// </remarks>
 internal static unsafe class GemmMicroKernel
 {
-    /// <summary>Vector512 kernel: 8 x 32 floats, 16 zmm accumulators.</summary>
+    /// <summary>Vector512 kernel: 12 x 32 floats, 24 zmm accumulators (AVX-512 has 32 registers).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Kernel512(int kc, float* a, float* b, float* c, nint ldc, float alpha)
     {
-        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
-        Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
-        Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default;
-        Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        Vector512<float> c80 = default, c81 = default, c90 = default, c91 = default, c100 = default, c101 = default, c110 = default, c111 = default;
         for (int p = 0; p < kc; p++)
         {
             Vector512<float> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 16);
-            Vector512<float> ai = Vector512.Create(a[0]);
+            Vector512<float> ai;
+            ai = Vector512.Create(a[0]);
             c00 = Vector512.FusedMultiplyAdd(ai, b0, c00); c01 = Vector512.FusedMultiplyAdd(ai, b1, c01);
             ai = Vector512.Create(a[1]);
             c10 = Vector512.FusedMultiplyAdd(ai, b0, c10); c11 = Vector512.FusedMultiplyAdd(ai, b1, c11);
@@ -39,7 +39,15 @@ internal static unsafe class GemmMicroKernel
             c60 = Vector512.FusedMultiplyAdd(ai, b0, c60); c61 = Vector512.FusedMultiplyAdd(ai, b1, c61);
             ai = Vector512.Create(a[7]);
             c70 = Vector512.FusedMultiplyAdd(ai, b0, c70); c71 = Vector512.FusedMultiplyAdd(ai, b1, c71);
-            a += 8;
+            ai = Vector512.Create(a[8]);
+            c80 = Vector512.FusedMultiplyAdd(ai, b0, c80); c81 = Vector512.FusedMultiplyAdd(ai, b1, c81);
+            ai = Vector512.Create(a[9]);
+            c90 = Vector512.FusedMultiplyAdd(ai, b0, c90); c91 = Vector512.FusedMultiplyAdd(ai, b1, c91);
+            ai = Vector512.Create(a[10]);
+            c100 = Vector512.FusedMultiplyAdd(ai, b0, c100); c101 = Vector512.FusedMultiplyAdd(ai, b1, c101);
+            ai = Vector512.Create(a[11]);
+            c110 = Vector512.FusedMultiplyAdd(ai, b0, c110); c111 = Vector512.FusedMultiplyAdd(ai, b1, c111);
+            a += 12;
             b += 32;
         }
         Vector512<float> al = Vector512.Create(alpha);
@@ -50,7 +58,11 @@ internal static unsafe class GemmMicroKernel
         Store512(c, al, c40, c41); c += ldc;
         Store512(c, al, c50, c51); c += ldc;
         Store512(c, al, c60, c61); c += ldc;
-        Store512(c, al, c70, c71);
+        Store512(c, al, c70, c71); c += ldc;
+        Store512(c, al, c80, c81); c += ldc;
+        Store512(c, al, c90, c91); c += ldc;
+        Store512(c, al, c100, c101); c += ldc;
+        Store512(c, al, c110, c111);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
