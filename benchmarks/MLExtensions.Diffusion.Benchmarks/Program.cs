@@ -1,86 +1,111 @@
 using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
 using MLExtensions.Diffusion.Benchmarks;
 using MLExtensions.Diffusion.Training;
 
+// Usage: dotnet run -c Release --project benchmarks/MLExtensions.Diffusion.Benchmarks -- [train|gemm|gauss ...] [threads]
+// train: GEMM table (ours vs ONNX Runtime, interleaved rounds, best of each) and train-step throughput, for 1 thread and
+// for the given thread count (default: processor count). gemm: the table only. gauss: see GaussianFitExperiment.
 string mode = args.Length > 0 ? args[0] : "train";
 if (mode == "gauss") { GaussianFitExperiment.Run(args); return; }
-int threads = args.Length > 1 ? int.Parse(args[1]) : Environment.ProcessorCount;
-Console.WriteLine($"mode={mode} threads={threads} cores={Environment.ProcessorCount} best kernel={(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "Vector512" : "Vector256/128")}");
+int maxThreads = args.Length > 1 ? int.Parse(args[1]) : Environment.ProcessorCount;
+Console.WriteLine($"cores={Environment.ProcessorCount}, kernel={(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "Vector512 12x32" : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? "Vector256 6x16" : "Vector128/scalar")}");
 
-var shapes = new (int M, int N, int K, string What)[]
+var shapes = new (int M, int N, int K, bool TA, bool TB, string What)[]
 {
-    (1024, 256, 256, "hidden forward  Y = X W^T"),
-    (256, 256, 1024, "hidden weight grad dW = dY^T X"),
-    (1024, 256, 34, "input layer (d=2 + 32 emb)"),
-    (256, 128, 128, "256x128x128 reference"),
+    (1024, 256, 256, false, true, "hidden forward   Y = X W^T"),
+    (1024, 256, 256, false, false, "hidden input grad dX = dY W"),
+    (256, 256, 1024, true, false, "hidden weight grad dW = dY^T X"),
+    (1024, 256, 34, false, true, "input layer forward (d=2 + 32 emb)"),
+    (256, 128, 128, false, false, "256x128x128 reference"),
 };
 
-Console.WriteLine();
-Console.WriteLine("GEMM GFLOP/s (ours vs ONNX Runtime MatMul, same shapes, same run)");
-Console.WriteLine($"{"m",6} {"n",6} {"k",6} {"ours(NT)",9} {"ours(NN)",9} {"ours(TN)",9} {"ORT",9} {"ratio",6}  shape");
-foreach (var (m, n, k, what) in shapes)
+foreach (int threads in maxThreads > 1 ? new[] { 1, maxThreads } : new[] { 1 })
 {
-    double nt = GemmGflops(m, n, k, false, true, threads);
-    double nn = GemmGflops(m, n, k, false, false, threads);
-    double tn = GemmGflops(m, n, k, true, false, threads);
-    double ort = OrtGflops(m, n, k, threads);
-    Console.WriteLine($"{m,6} {n,6} {k,6} {nt,9:F1} {nn,9:F1} {tn,9:F1} {ort,9:F1} {nn / ort,6:F2}  {what}");
+    Console.WriteLine();
+    Console.WriteLine($"threads={threads}: GEMM GFLOP/s, ours vs ONNX Runtime MatMul on the same (m, n, k), interleaved rounds, best of 7");
+    Console.WriteLine($"{"m",6} {"n",6} {"k",6} {"op",4} {"ours",8} {"ORT",8} {"ratio",6}  shape");
+    foreach (var (m, n, k, ta, tb, what) in shapes)
+    {
+        using var ort = new OrtMatMul(m, n, k, threads);
+        var ours = new OurGemm(m, n, k, ta, tb, threads);
+        double bestOurs = 0, bestOrt = 0;
+        for (int round = 0; round < 7; round++)
+        {
+            bestOurs = Math.Max(bestOurs, ours.Measure());
+            bestOrt = Math.Max(bestOrt, ort.Measure());
+        }
+        Console.WriteLine($"{m,6} {n,6} {k,6} {(ta ? "T" : "N") + (tb ? "T" : "N"),4} {bestOurs,8:F1} {bestOrt,8:F1} {bestOurs / bestOrt,6:F2}  {what}");
+    }
+    if (mode == "train") TrainBenchmark.Run(threads);
 }
 
-if (mode == "train")
-    TrainBenchmark.Run(threads);
-
-static double GemmGflops(int m, int n, int k, bool ta, bool tb, int threads)
+/// <summary>Times our GEMM on one shape.</summary>
+internal sealed class OurGemm
 {
-    var rng = new Random(1);
-    var a = new float[m * k];
-    var b = new float[k * n];
-    var c = new float[m * n];
-    for (int i = 0; i < a.Length; i++) a[i] = (float)rng.NextDouble();
-    for (int i = 0; i < b.Length; i++) b[i] = (float)rng.NextDouble();
-    double flop = 2.0 * m * n * k;
-    int reps = Math.Max(3, (int)(2e8 / flop));
-    for (int i = 0; i < reps; i++) Gemm.Multiply(ta, tb, m, n, k, 1f, a, b, 0f, c, threads);
-    double best = double.MaxValue;
-    for (int round = 0; round < 5; round++)
+    private readonly int _m, _n, _k, _threads;
+    private readonly bool _ta, _tb;
+    private readonly float[] _a, _b, _c;
+
+    public OurGemm(int m, int n, int k, bool ta, bool tb, int threads)
     {
-        var sw = Stopwatch.StartNew();
-        for (int i = 0; i < reps; i++) Gemm.Multiply(ta, tb, m, n, k, 1f, a, b, 0f, c, threads);
-        best = Math.Min(best, sw.Elapsed.TotalSeconds / reps);
+        (_m, _n, _k, _ta, _tb, _threads) = (m, n, k, ta, tb, threads);
+        var rng = new Random(1);
+        _a = Enumerable.Range(0, m * k).Select(_ => (float)rng.NextDouble()).ToArray();
+        _b = Enumerable.Range(0, k * n).Select(_ => (float)rng.NextDouble()).ToArray();
+        _c = new float[m * n];
+        Measure();
     }
-    return flop / best / 1e9;
+
+    public double Measure()
+    {
+        double flop = 2.0 * _m * _n * _k;
+        int reps = Math.Max(3, (int)(1e8 / flop));
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < reps; i++) Gemm.Multiply(_ta, _tb, _m, _n, _k, 1f, _a, _b, 0f, _c, _threads);
+        return flop * reps / sw.Elapsed.TotalSeconds / 1e9;
+    }
 }
 
-static double OrtGflops(int m, int n, int k, int threads)
+/// <summary>Times ONNX Runtime's MatMul (a hand-encoded one-node model) on one shape.</summary>
+internal sealed class OrtMatMul : IDisposable
 {
-    using var options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1 };
-    options.GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL;
-    using var session = new InferenceSession(OnnxMatMulModel.Build(m, n, k), options);
-    var rng = new Random(1);
-    var a = new float[m * k];
-    var b = new float[k * n];
-    for (int i = 0; i < a.Length; i++) a[i] = (float)rng.NextDouble();
-    for (int i = 0; i < b.Length; i++) b[i] = (float)rng.NextDouble();
-    var c = new float[m * n];
-    using var ta = OrtValue.CreateTensorValueFromMemory(a, new long[] { m, k });
-    using var tb = OrtValue.CreateTensorValueFromMemory(b, new long[] { k, n });
-    using var tc = OrtValue.CreateTensorValueFromMemory(c, new long[] { m, n });
-    using var runOptions = new RunOptions();
-    var inputNames = new[] { "A", "B" };
-    var outputNames = new[] { "C" };
-    var inputs = new[] { ta, tb };
-    var outputs = new[] { tc };
-    double flop = 2.0 * m * n * k;
-    int reps = Math.Max(3, (int)(2e8 / flop));
-    for (int i = 0; i < reps; i++) session.Run(runOptions, inputNames, inputs, outputNames, outputs);
-    double best = double.MaxValue;
-    for (int round = 0; round < 5; round++)
+    private readonly int _m, _n, _k;
+    private readonly SessionOptions _options;
+    private readonly InferenceSession _session;
+    private readonly OrtValue[] _inputs, _outputs;
+    private readonly RunOptions _run = new();
+    private static readonly string[] InputNames = ["A", "B"];
+    private static readonly string[] OutputNames = ["C"];
+
+    public OrtMatMul(int m, int n, int k, int threads)
     {
-        var sw = Stopwatch.StartNew();
-        for (int i = 0; i < reps; i++) session.Run(runOptions, inputNames, inputs, outputNames, outputs);
-        best = Math.Min(best, sw.Elapsed.TotalSeconds / reps);
+        (_m, _n, _k) = (m, n, k);
+        _options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        _session = new InferenceSession(OnnxMatMulModel.Build(m, n, k), _options);
+        var rng = new Random(1);
+        var a = Enumerable.Range(0, m * k).Select(_ => (float)rng.NextDouble()).ToArray();
+        var b = Enumerable.Range(0, k * n).Select(_ => (float)rng.NextDouble()).ToArray();
+        _inputs = [OrtValue.CreateTensorValueFromMemory(a, new long[] { m, k }), OrtValue.CreateTensorValueFromMemory(b, new long[] { k, n })];
+        _outputs = [OrtValue.CreateTensorValueFromMemory(new float[m * n], new long[] { m, n })];
+        Measure();
     }
-    return flop / best / 1e9;
+
+    public double Measure()
+    {
+        double flop = 2.0 * _m * _n * _k;
+        int reps = Math.Max(3, (int)(1e8 / flop));
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < reps; i++) _session.Run(_run, InputNames, _inputs, OutputNames, _outputs);
+        return flop * reps / sw.Elapsed.TotalSeconds / 1e9;
+    }
+
+    public void Dispose()
+    {
+        foreach (var v in _inputs) v.Dispose();
+        foreach (var v in _outputs) v.Dispose();
+        _run.Dispose();
+        _session.Dispose();
+        _options.Dispose();
+    }
 }

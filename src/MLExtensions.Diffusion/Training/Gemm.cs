@@ -71,14 +71,7 @@ public static unsafe class Gemm
             long work = (long)m * n * Math.Max(k, 1);
             int mr = MicroRows(kind), nr = MicroColumns(kind);
             bool splitRows = m >= 2 * mr * threads || m >= n;
-            int units = splitRows ? (m + mr - 1) / mr : (n + nr - 1) / nr;
-            int parts = work < ParallelThreshold ? 1 : Math.Min(threads, units);
-            if (parts <= 1)
-            {
-                Run(in job, 0, m, 0, n);
-                return;
-            }
-            if (!GemmWorkerTeam.TryRun(in job, parts, splitRows, units, splitRows ? mr : nr))
+            if (work < ParallelThreshold || threads == 1 || !GemmWorkerTeam.TryRun(in job, threads, splitRows, splitRows ? mr : nr))
                 Run(in job, 0, m, 0, n);
         }
     }
@@ -107,7 +100,13 @@ public static unsafe class Gemm
     };
 
     /// <summary>Computes the block C[m0:m1, n0:n1] of a job on the calling thread.</summary>
-    internal static void Run(in GemmJob job, int m0, int m1, int n0, int n1)
+    internal static void Run(in GemmJob job, int m0, int m1, int n0, int n1) => Run(in job, m0, m1, n0, n1, null);
+
+    /// <summary>
+    /// Computes the block C[m0:m1, n0:n1]; with <paramref name="packedB"/> (from <see cref="PackAllB"/>, only when
+    /// n0 = 0) the B panels are read from there instead of being packed again.
+    /// </summary>
+    internal static void Run(in GemmJob job, int m0, int m1, int n0, int n1, float* packedB)
     {
         if (m1 <= m0 || n1 <= n0) return;
         int n = job.N, k = job.K;
@@ -136,7 +135,8 @@ public static unsafe class Gemm
             for (int pc = 0; pc < k; pc += KC)
             {
                 int kc = Math.Min(KC, k - pc);
-                PackB(in job, pb, pc, kc, jc, nc, nr);
+                if (packedB == null) PackB(in job, pb, pc, kc, jc, nc, nr);
+                else pb = packedB + PackedBOffset(jc, pc, k);
                 for (int ic = m0; ic < m1; ic += MC)
                 {
                     int mc = Math.Min(MC, m1 - ic);
@@ -166,6 +166,20 @@ public static unsafe class Gemm
                 }
             }
         }
+    }
+
+    /// <summary>Floats needed by <see cref="PackAllB"/> for a job.</summary>
+    internal static long PackedBLength(in GemmJob job) => (long)((job.N + NC - 1) / NC) * ((job.K + KC - 1) / KC) * KC * NC;
+
+    private static long PackedBOffset(int jc, int pc, int k) => ((long)(jc / NC) * ((k + KC - 1) / KC) + pc / KC) * KC * NC;
+
+    /// <summary>Packs every B panel of a job once, so that threads splitting the rows of C can share them.</summary>
+    internal static void PackAllB(in GemmJob job, float* dst)
+    {
+        int nr = MicroColumns(job.Kind);
+        for (int jc = 0; jc < job.N; jc += NC)
+            for (int pc = 0; pc < job.K; pc += KC)
+                PackB(in job, dst + PackedBOffset(jc, pc, job.K), pc, Math.Min(KC, job.K - pc), jc, Math.Min(NC, job.N - jc), nr);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

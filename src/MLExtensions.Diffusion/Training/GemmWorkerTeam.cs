@@ -1,49 +1,62 @@
 namespace MLExtensions.Diffusion.Training;
 
 /// <summary>
-/// Dedicated worker threads that run blocks of a <see cref="GemmJob"/> beside the calling thread. Workers spin briefly
-/// after each job (GEMMs of one training step follow each other closely) and then block, so dispatch costs well under
-/// a microsecond when busy and no CPU when idle. One caller at a time: a concurrent caller runs single-threaded.
+/// Dedicated worker threads that help the calling thread through the blocks of a <see cref="GemmJob"/>.
 /// </summary>
-internal static class GemmWorkerTeam
+/// <remarks>
+/// <para>The job is cut into more blocks than threads; the caller and the workers claim blocks with an atomic counter,
+/// so a worker the OS has descheduled (the machine is shared) delays nobody: the caller does the rest, and revokes
+/// posts that no worker has taken yet. Each block covers whole elements of C summed in a fixed order, so the result
+/// does not depend on which thread ran which block.</para>
+/// <para>Workers spin briefly after each job (GEMMs of one training step follow each other closely) and then block.
+/// When the rows of C are split, B is packed once by the caller and shared. One caller at a time: a concurrent caller runs its job single-threaded.</para>
+/// </remarks>
+internal static unsafe class GemmWorkerTeam
 {
     private const int SpinIterations = 2000;
     private static readonly object s_gate = new();
     private static Worker[] s_workers = [];
+    private static GemmJob s_job;
+    private static bool s_splitRows;
+    private static int s_blockSize;
+    private static int s_blockCount;
+    private static int s_next;
+    private static float[] s_packedB = [];
+    private static float* s_packedBPointer;
 
-    /// <summary>Runs the job split into <paramref name="parts"/> blocks; false when the team is busy (caller runs it alone).</summary>
-    public static bool TryRun(in GemmJob job, int parts, bool splitRows, int units, int step)
+    /// <summary>Runs the job with up to <paramref name="threads"/> threads; false when the team is busy (caller runs it alone).</summary>
+    public static bool TryRun(in GemmJob job, int threads, bool splitRows, int step)
     {
         if (!Monitor.TryEnter(s_gate)) return false;
         try
         {
-            if (s_workers.Length < parts - 1)
+            if (s_workers.Length < threads - 1)
             {
-                var grown = new Worker[parts - 1];
+                var grown = new Worker[threads - 1];
                 Array.Copy(s_workers, grown, s_workers.Length);
                 for (int i = s_workers.Length; i < grown.Length; i++) grown[i] = new Worker(i);
                 s_workers = grown;
             }
             int extent = splitRows ? job.M : job.N;
-            for (int p = 1; p < parts; p++)
+            int units = (extent + step - 1) / step;
+            int unitsPerBlock = Math.Max(1, units / (2 * threads));
+            s_job = job;
+            s_splitRows = splitRows;
+            s_blockSize = unitsPerBlock * step;
+            s_blockCount = (units + unitsPerBlock - 1) / unitsPerBlock;
+            s_packedBPointer = null;
+            if (splitRows && job.K > 0)
             {
-                int lo = Math.Min(extent, (int)((long)units * p / parts) * step);
-                int hi = Math.Min(extent, (int)((long)units * (p + 1) / parts) * step);
-                if (splitRows) s_workers[p - 1].Post(job, lo, hi, 0, job.N);
-                else s_workers[p - 1].Post(job, 0, job.M, lo, hi);
+                long length = Gemm.PackedBLength(job);
+                if (s_packedB.Length < length) s_packedB = GC.AllocateArray<float>((int)length, pinned: true);
+                fixed (float* p = s_packedB) s_packedBPointer = p;
+                Gemm.PackAllB(in job, s_packedBPointer);
             }
-            int hi0 = Math.Min(extent, (int)((long)units / parts) * step);
-            Exception? first = null;
-            try
-            {
-                if (splitRows) Gemm.Run(in job, 0, hi0, 0, job.N);
-                else Gemm.Run(in job, 0, job.M, 0, hi0);
-            }
-            catch (Exception ex)
-            {
-                first = ex;
-            }
-            for (int p = 1; p < parts; p++) first ??= s_workers[p - 1].Join();
+            Volatile.Write(ref s_next, 0);
+            int helpers = Math.Min(threads - 1, s_blockCount - 1);
+            for (int p = 0; p < helpers; p++) s_workers[p].Post();
+            Exception? first = Participate();
+            for (int p = 0; p < helpers; p++) first ??= s_workers[p].RevokeOrJoin();
             if (first is not null) throw new InvalidOperationException("A GEMM block failed.", first);
             return true;
         }
@@ -53,11 +66,30 @@ internal static class GemmWorkerTeam
         }
     }
 
+    /// <summary>Claims and runs blocks until none is left; returns the first failure.</summary>
+    private static Exception? Participate()
+    {
+        Exception? error = null;
+        while (true)
+        {
+            int block = Interlocked.Increment(ref s_next) - 1;
+            if (block >= s_blockCount) return error;
+            int lo = block * s_blockSize;
+            try
+            {
+                if (s_splitRows) Gemm.Run(in s_job, lo, Math.Min(s_job.M, lo + s_blockSize), 0, s_job.N, s_packedBPointer);
+                else Gemm.Run(in s_job, 0, s_job.M, lo, Math.Min(s_job.N, lo + s_blockSize));
+            }
+            catch (Exception ex)
+            {
+                error ??= ex;
+            }
+        }
+    }
+
     private sealed class Worker
     {
         private readonly ManualResetEventSlim _wake = new(false, spinCount: 1);
-        private GemmJob _job;
-        private int _m0, _m1, _n0, _n1;
         private int _go;
         private int _done;
         private Exception? _error;
@@ -68,18 +100,18 @@ internal static class GemmWorkerTeam
             thread.Start();
         }
 
-        public void Post(in GemmJob job, int m0, int m1, int n0, int n1)
+        public void Post()
         {
-            _job = job;
-            (_m0, _m1, _n0, _n1) = (m0, m1, n0, n1);
             _error = null;
             Volatile.Write(ref _done, 0);
             Volatile.Write(ref _go, 1);
             _wake.Set();
         }
 
-        public Exception? Join()
+        /// <summary>Withdraws the post if the worker has not taken it; otherwise waits until it has finished.</summary>
+        public Exception? RevokeOrJoin()
         {
+            if (Interlocked.CompareExchange(ref _go, 0, 1) == 1) return null;
             var spin = new SpinWait();
             while (Volatile.Read(ref _done) == 0) spin.SpinOnce(sleep1Threshold: -1);
             return _error;
@@ -96,15 +128,8 @@ internal static class GemmWorkerTeam
                     _wake.Wait();
                     _wake.Reset();
                 }
-                Volatile.Write(ref _go, 0);
-                try
-                {
-                    Gemm.Run(in _job, _m0, _m1, _n0, _n1);
-                }
-                catch (Exception ex)
-                {
-                    _error = ex;
-                }
+                if (Interlocked.CompareExchange(ref _go, 0, 1) != 1) continue;
+                _error = Participate();
                 Volatile.Write(ref _done, 1);
             }
         }
