@@ -18,6 +18,9 @@ public sealed record MlpOptions
     /// <summary>Fourier frequencies of the noise embedding; the embedding has twice as many features (default 16).</summary>
     public int EmbeddingFrequencies { get; init; } = 16;
 
+    /// <summary>Where the noise embedding enters (default <see cref="Training.TimeConditioning.InputOnly"/>).</summary>
+    public TimeConditioning TimeConditioning { get; init; } = TimeConditioning.InputOnly;
+
     /// <summary>GEMM threads; 0 means <see cref="Gemm.DefaultThreads"/>.</summary>
     public int Threads { get; init; }
 
@@ -28,6 +31,7 @@ public sealed record MlpOptions
         if (Width <= 0) throw new ArgumentOutOfRangeException(nameof(Width), Width, "The width must be positive.");
         if (Depth <= 0) throw new ArgumentOutOfRangeException(nameof(Depth), Depth, "The depth must be positive.");
         if (EmbeddingFrequencies <= 0) throw new ArgumentOutOfRangeException(nameof(EmbeddingFrequencies), EmbeddingFrequencies, "The embedding needs at least one frequency.");
+        if (!Enum.IsDefined(TimeConditioning)) throw new ArgumentOutOfRangeException(nameof(TimeConditioning), TimeConditioning, "Unknown time conditioning.");
         if (Threads < 0) throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "Threads must be non-negative.");
     }
 }

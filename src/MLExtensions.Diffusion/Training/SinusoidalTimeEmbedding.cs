@@ -7,7 +7,8 @@ namespace MLExtensions.Diffusion.Training;
 /// </summary>
 /// <remarks>
 /// The network is conditioned on c_noise = ln(sigma / m) / 4 (Karras et al., EDM, arXiv:2206.00364, Table 1), which equals
-/// -lambda / 4 with lambda the log-SNR, so it serves any schedule through the (m, sigma) contract of the denoiser.
+/// -lambda / 4 with lambda the log-SNR, so it serves any schedule through the (m, sigma) contract of the denoiser;
+/// <see cref="Preconditioning.Noise"/> is its one home.
 /// </remarks>
 public sealed class SinusoidalTimeEmbedding : Layer
 {
@@ -40,9 +41,6 @@ public sealed class SinusoidalTimeEmbedding : Layer
 
     /// <inheritdoc />
     public override void Initialize(Random random) { }
-
-    /// <summary>The EDM noise conditioning c_noise = ln(sigma / m) / 4 (= -logSNR / 4).</summary>
-    public static float NoiseConditioning(double m, double sigma) => (float)(0.25 * Math.Log(sigma / m));
 
     /// <inheritdoc />
     public override void Forward(ReadOnlySpan<float> input, Span<float> output, int rows)

@@ -3,7 +3,9 @@ namespace MLExtensions.Diffusion.Training;
 /// <summary>
 /// A noise-conditioned MLP F(x, c_noise): the input row x (already scaled, e.g. by EDM's c_in) is concatenated with
 /// Fourier features of c_noise, then passes through a SiLU layer of <see cref="MlpOptions.Width"/>, Depth - 1 further
-/// SiLU layers (or residual blocks), and a linear output layer back to the data dimension.
+/// SiLU layers (or residual blocks), and a linear output layer back to the data dimension. With
+/// <see cref="TimeConditioning.EveryLayer"/> a learned projection of the embedding is also added to the input of every
+/// hidden layer after the first.
 /// </summary>
 /// <remarks>
 /// <para>All parameters live in one contiguous <see cref="Parameters"/> array with a <see cref="Gradients"/> array of
@@ -15,6 +17,8 @@ public sealed class TimeConditionedMlp
 {
     private readonly SinusoidalTimeEmbedding _embedding;
     private readonly Layer[] _layers;
+    private readonly Linear?[] _projections;
+    private float[][] _projected;
     private float[][] _activations;
     private float[][] _activationGradients;
     private float[] _embedded = [];
@@ -42,11 +46,16 @@ public sealed class TimeConditionedMlp
             layers.Add(options.Residual ? new ResidualBlock(w, w, options.LayerNorm, t) : new Linear(w, w, Activation.SiLU, t));
         layers.Add(new Linear(w, dimension, Activation.None, t));
         _layers = layers.ToArray();
-        int count = _layers.Sum(l => l.ParameterCount);
+        // _projections[i] (EveryLayer only) adds P_i emb to the input of hidden layer i >= 1.
+        _projections = new Linear?[_layers.Length];
+        if (options.TimeConditioning == TimeConditioning.EveryLayer)
+            for (int i = 1; i < _layers.Length - 1; i++) _projections[i] = new Linear(_embedding.OutputSize, w, Activation.None, t);
+        var all = _layers.Concat(_projections.Where(p => p is not null).Select(p => (Layer)p!)).ToArray();
+        int count = all.Sum(l => l.ParameterCount);
         Parameters = new float[count];
         Gradients = new float[count];
         int offset = 0;
-        foreach (var layer in _layers)
+        foreach (var layer in all)
         {
             layer.Bind(Parameters, Gradients, offset);
             layer.Initialize(random);
@@ -54,6 +63,7 @@ public sealed class TimeConditionedMlp
         }
         _activations = new float[_layers.Length + 1][];
         _activationGradients = new float[_layers.Length + 1][];
+        _projected = new float[_layers.Length][];
     }
 
     /// <summary>The data dimension d.</summary>
@@ -73,7 +83,8 @@ public sealed class TimeConditionedMlp
 
     /// <summary>The multiply-add count of one forward pass per row, times 2 (GEMM floating-point operations).</summary>
     public long ForwardFlopsPerRow => _layers.OfType<Linear>().Sum(l => 2L * l.InputSize * l.OutputSize)
-        + _layers.OfType<ResidualBlock>().Sum(b => 4L * b.InputSize * b.InputSize);
+        + _layers.OfType<ResidualBlock>().Sum(b => 4L * b.InputSize * b.InputSize)
+        + _projections.Sum(p => p is null ? 0 : 2L * p.InputSize * p.OutputSize);
 
     /// <summary>The GEMM floating-point operations of one backward pass per row (no input gradient for the first layer).</summary>
     public long BackwardFlopsPerRow => 2 * ForwardFlopsPerRow - 2L * _layers[0].InputSize * _layers[0].OutputSize;
@@ -108,7 +119,15 @@ public sealed class TimeConditionedMlp
         for (int i = 0; i < _layers.Length; i++)
         {
             var layer = _layers[i];
-            layer.Forward(_activations[i].AsSpan(0, rows * layer.InputSize), _activations[i + 1].AsSpan(0, rows * layer.OutputSize), rows);
+            var layerInput = _activations[i].AsSpan(0, rows * layer.InputSize);
+            if (_projections[i] is { } projection)
+            {
+                // The previous layer's backward pass does not read its output values, so adding in place is safe.
+                var projected = _projected[i].AsSpan(0, rows * projection.OutputSize);
+                projection.Forward(emb, projected, rows);
+                System.Numerics.Tensors.TensorPrimitives.Add(layerInput, projected, layerInput);
+            }
+            layer.Forward(layerInput, _activations[i + 1].AsSpan(0, rows * layer.OutputSize), rows);
         }
         _activations[^1].AsSpan(0, rows * d).CopyTo(output);
         _forwardRows = rows;
@@ -130,6 +149,11 @@ public sealed class TimeConditionedMlp
             int inLen = rows * layer.InputSize, outLen = rows * layer.OutputSize;
             layer.Backward(_activations[i].AsSpan(0, inLen), _activations[i + 1].AsSpan(0, outLen),
                 _activationGradients[i + 1].AsSpan(0, outLen), i == 0 ? default : _activationGradients[i].AsSpan(0, inLen), rows);
+            if (_projections[i] is { } projection)
+            {
+                int e = projection.InputSize;
+                projection.Backward(_embedded.AsSpan(0, rows * e), _projected[i].AsSpan(0, inLen), _activationGradients[i].AsSpan(0, inLen), default, rows);
+            }
         }
     }
 
@@ -144,6 +168,8 @@ public sealed class TimeConditionedMlp
             _activationGradients[i + 1] = new float[rows * _layers[i].OutputSize];
         }
         _embedded = new float[rows * _embedding.OutputSize];
+        for (int i = 0; i < _projections.Length; i++)
+            _projected[i] = _projections[i] is { } p ? new float[rows * p.OutputSize] : [];
         _capacity = rows;
     }
 }

@@ -85,10 +85,13 @@ public class LayerGradientTests
         return (jp - jm) / (2 * h);
     }
 
-    internal static void AssertClose(double analytic, double numeric, string what)
+    /// <summary>Asserts |a - n| &lt;= 1e-2 max(|a|, |n|) + 2e-3 and returns the relative difference.</summary>
+    internal static double AssertClose(double analytic, double numeric, string what)
     {
-        double tol = 1e-2 * Math.Max(Math.Abs(analytic), Math.Abs(numeric)) + 2e-3;
+        double scale = Math.Max(Math.Abs(analytic), Math.Abs(numeric));
+        double tol = 1e-2 * scale + 2e-3;
         Assert.True(Math.Abs(analytic - numeric) <= tol, $"{what}: analytic {analytic} vs numeric {numeric}");
+        return Math.Abs(analytic - numeric) / Math.Max(scale, 1e-12);
     }
 
     [Fact] public void LinearWithoutActivation() => Check(new Linear(7, 5, Activation.None, threads: 1), 1);
