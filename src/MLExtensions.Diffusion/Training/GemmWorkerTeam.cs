@@ -45,9 +45,9 @@ internal static unsafe class GemmWorkerTeam
             s_blockSize = unitsPerBlock * step;
             s_blockCount = (units + unitsPerBlock - 1) / unitsPerBlock;
             s_packedBPointer = null;
-            if (splitRows && job.K > 0)
+            long length = Gemm.PackedBLength(job);
+            if (splitRows && job.K > 0 && length <= Array.MaxLength)
             {
-                long length = Gemm.PackedBLength(job);
                 if (s_packedB.Length < length) s_packedB = GC.AllocateArray<float>((int)length, pinned: true);
                 fixed (float* p = s_packedB) s_packedBPointer = p;
                 Gemm.PackAllB(in job, s_packedBPointer);

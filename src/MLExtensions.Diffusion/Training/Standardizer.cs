@@ -80,7 +80,7 @@ public sealed class Standardizer
     /// <exception cref="ArgumentException">Lengths differ or are not a multiple of the dimension.</exception>
     public void Transform(ReadOnlySpan<float> data, Span<float> destination)
     {
-        Check(data.Length, destination.Length);
+        Check(data.Length, destination.Length, nameof(data));
         int d = Dimension;
         for (int i = 0; i < data.Length; i++) destination[i] = (float)((data[i] - _mean[i % d]) / _scale[i % d]);
     }
@@ -89,14 +89,14 @@ public sealed class Standardizer
     /// <exception cref="ArgumentException">Lengths differ or are not a multiple of the dimension.</exception>
     public void Inverse(ReadOnlySpan<float> standardized, Span<float> destination)
     {
-        Check(standardized.Length, destination.Length);
+        Check(standardized.Length, destination.Length, nameof(standardized));
         int d = Dimension;
         for (int i = 0; i < standardized.Length; i++) destination[i] = (float)(_mean[i % d] + _scale[i % d] * standardized[i]);
     }
 
-    private void Check(int source, int destination)
+    private void Check(int source, int destination, string sourceName)
     {
-        if (source % Dimension != 0) throw new ArgumentException($"The length {source} is not a multiple of {Dimension}.", "data");
+        if (source % Dimension != 0) throw new ArgumentException($"The length {source} is not a multiple of {Dimension}.", sourceName);
         if (destination != source) throw new ArgumentException("The destination must have the source's length.", nameof(destination));
     }
 }
