@@ -60,7 +60,7 @@ internal sealed class OurGemm
     public double Measure()
     {
         double flop = 2.0 * _m * _n * _k;
-        int reps = Math.Max(3, (int)(1e8 / flop));
+        int reps = Math.Max(5, (int)(1e9 / flop));
         var sw = Stopwatch.StartNew();
         for (int i = 0; i < reps; i++) Gemm.Multiply(_ta, _tb, _m, _n, _k, 1f, _a, _b, 0f, _c, _threads);
         return flop * reps / sw.Elapsed.TotalSeconds / 1e9;
@@ -94,7 +94,7 @@ internal sealed class OrtMatMul : IDisposable
     public double Measure()
     {
         double flop = 2.0 * _m * _n * _k;
-        int reps = Math.Max(3, (int)(1e8 / flop));
+        int reps = Math.Max(5, (int)(1e9 / flop));
         var sw = Stopwatch.StartNew();
         for (int i = 0; i < reps; i++) _session.Run(_run, InputNames, _inputs, OutputNames, _outputs);
         return flop * reps / sw.Elapsed.TotalSeconds / 1e9;

@@ -71,7 +71,7 @@ public static unsafe class Gemm
             long work = (long)m * n * Math.Max(k, 1);
             int mr = MicroRows(kind), nr = MicroColumns(kind);
             bool splitRows = m >= 2 * mr * threads || m >= n;
-            if (work < ParallelThreshold || threads == 1 || !GemmWorkerTeam.TryRun(in job, threads, splitRows, splitRows ? mr : nr))
+            if (work < ParallelThreshold || threads == 1 || !GemmWorkerTeam.TryRun(in job, threads, splitRows, splitRows ? mr : nr, splitRows ? MC / mr : NC / nr))
                 Run(in job, 0, m, 0, n);
         }
     }

@@ -8,12 +8,13 @@ namespace MLExtensions.Diffusion.Training;
 /// so a worker the OS has descheduled (the machine is shared) delays nobody: the caller does the rest, and revokes
 /// posts that no worker has taken yet. Each block covers whole elements of C summed in a fixed order, so the result
 /// does not depend on which thread ran which block.</para>
-/// <para>Workers spin briefly after each job (GEMMs of one training step follow each other closely) and then block.
+/// <para>Workers spin for about 0.1 ms after each job and then block: on a shared machine a thread that spins long loses
+/// its scheduling priority and then answers the next post late, while a woken sleeper is scheduled promptly.
 /// When the rows of C are split, B is packed once by the caller and shared. One caller at a time: a concurrent caller runs its job single-threaded.</para>
 /// </remarks>
 internal static unsafe class GemmWorkerTeam
 {
-    private const int SpinIterations = 2000;
+    private const int SpinIterations = 100;
     private static readonly object s_gate = new();
     private static Worker[] s_workers = [];
     private static GemmJob s_job;
@@ -24,8 +25,11 @@ internal static unsafe class GemmWorkerTeam
     private static float[] s_packedB = [];
     private static float* s_packedBPointer;
 
-    /// <summary>Runs the job with up to <paramref name="threads"/> threads; false when the team is busy (caller runs it alone).</summary>
-    public static bool TryRun(in GemmJob job, int threads, bool splitRows, int step)
+    /// <summary>
+    /// Runs the job with up to <paramref name="threads"/> threads in blocks of at most <paramref name="maxUnitsPerBlock"/>
+    /// units of <paramref name="step"/> rows (or columns); false when the team is busy (the caller then runs it alone).
+    /// </summary>
+    public static bool TryRun(in GemmJob job, int threads, bool splitRows, int step, int maxUnitsPerBlock)
     {
         if (!Monitor.TryEnter(s_gate)) return false;
         try
@@ -39,7 +43,7 @@ internal static unsafe class GemmWorkerTeam
             }
             int extent = splitRows ? job.M : job.N;
             int units = (extent + step - 1) / step;
-            int unitsPerBlock = Math.Max(1, units / (2 * threads));
+            int unitsPerBlock = Math.Max(1, Math.Min(maxUnitsPerBlock, units / (2 * threads)));
             s_job = job;
             s_splitRows = splitRows;
             s_blockSize = unitsPerBlock * step;
