@@ -86,8 +86,9 @@ public sealed class TimeConditionedMlp
         + _layers.OfType<ResidualBlock>().Sum(b => 4L * b.InputSize * b.InputSize)
         + _projections.Sum(p => p is null ? 0 : 2L * p.InputSize * p.OutputSize);
 
-    /// <summary>The GEMM floating-point operations of one backward pass per row (no input gradient for the first layer).</summary>
-    public long BackwardFlopsPerRow => 2 * ForwardFlopsPerRow - 2L * _layers[0].InputSize * _layers[0].OutputSize;
+    /// <summary>The GEMM floating-point operations of one backward pass per row (no input gradient for the first layer or the embedding projections).</summary>
+    public long BackwardFlopsPerRow => 2 * ForwardFlopsPerRow - 2L * _layers[0].InputSize * _layers[0].OutputSize
+        - _projections.Sum(p => p is null ? 0 : 2L * p.InputSize * p.OutputSize);
 
     /// <summary>Sets <see cref="Gradients"/> to zero.</summary>
     public void ZeroGradients() => Array.Clear(Gradients);
