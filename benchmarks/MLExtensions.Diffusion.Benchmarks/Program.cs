@@ -34,6 +34,8 @@ foreach (int threads in maxThreads > 1 ? new[] { 1, maxThreads } : new[] { 1 })
         {
             bestOurs = Math.Max(bestOurs, ours.Measure());
             bestOrt = Math.Max(bestOrt, ort.Measure());
+            // ORT's pool threads (default settings) spin for a while after a run; let them go idle before our round.
+            Thread.Sleep(50);
         }
         Console.WriteLine($"{m,6} {n,6} {k,6} {(ta ? "T" : "N") + (tb ? "T" : "N"),4} {bestOurs,8:F1} {bestOrt,8:F1} {bestOurs / bestOrt,6:F2}  {what}");
     }
