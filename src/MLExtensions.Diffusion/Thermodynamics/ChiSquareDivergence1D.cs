@@ -83,7 +83,7 @@ internal static class ChiSquareDivergence1D
         if (double.IsNegativeInfinity(lp))
             throw new ArgumentException($"The chi-square D0 of the start law {perturbation.Name} is infinite: it has mass at x = {x} where P_tau vanishes.", paramName);
         double d = lt - lp;
-        double f = d > 30 ? Math.Exp(2 * lt - lp) : Math.Exp(lp) * Math.Pow(MathNet.Numerics.SpecialFunctions.Expm1(d), 2);
+        double f = d > 30 ? Math.Exp(2 * lt - lp) : Math.Exp(lp) * Math.Pow(Numerics.ElementaryFunctions.ExpM1(d), 2);
         if (!double.IsFinite(f))
             throw new ArgumentException($"The chi-square D0 of the start law {perturbation.Name} is infinite (integrand overflows at x = {x}).", paramName);
         return f;

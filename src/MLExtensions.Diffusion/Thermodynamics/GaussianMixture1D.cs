@@ -80,7 +80,10 @@ internal sealed class GaussianMixture1D : ILaw1D
     }
 
     /// <summary>The quantile at tail level <paramref name="level"/> (lower tail, or upper tail when <paramref name="upper"/>).</summary>
-    public double Quantile(double level, bool upper)
+    public double Quantile(double level, bool upper) => Quantile(level, upper, double.NaN);
+
+    /// <summary>The quantile, with Newton started from <paramref name="guess"/> when it is finite and inside the bracket.</summary>
+    public double Quantile(double level, bool upper, double guess)
     {
         if (level <= 0) return upper ? double.PositiveInfinity : double.NegativeInfinity;
         double lo = double.PositiveInfinity, hi = double.NegativeInfinity;
@@ -93,7 +96,7 @@ internal sealed class GaussianMixture1D : ILaw1D
         }
         if (Count == 1 || hi - lo <= 1e-15 * (1 + Math.Abs(lo))) return lo;
         double logTarget = Math.Log(level);
-        double x = 0.5 * (lo + hi);
+        double x = guess > lo && guess < hi ? guess : 0.5 * (lo + hi);
         for (int it = 0; it < 200; it++)
         {
             double tail = upper ? Survival(x) : Cdf(x);

@@ -19,7 +19,8 @@ internal interface IMarginalPath1D
     ILaw1D MarginalAt(double t);
 
     /// <summary>
-    /// For each tail level, the quantile x_i of P_t and the velocity nu_t(x_i) there; t in (0, PathEndTime].
+    /// For each tail level, the quantile x_i of P_t and the velocity nu_t(x_i) there; t in (0, PathEndTime]. On entry
+    /// <paramref name="x"/> may hold starting guesses (e.g. the quantiles at a nearby time) or NaN.
     /// </summary>
     void QuantilesAndVelocities(ReadOnlySpan<double> levels, ReadOnlySpan<bool> upper, double t, Span<double> x, Span<double> velocity);
 

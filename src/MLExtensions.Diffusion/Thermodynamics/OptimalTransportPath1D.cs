@@ -127,7 +127,7 @@ public sealed class OptimalTransportPath1D : IVelocityField, IMarginalPath1D
     public double Cdf(double x, double t)
     {
         RequireFinite(x, nameof(x));
-        return _data.Cdf(PreImageAt(x, FractionOf(t)));
+        return new Marginal(this, FractionOf(t)).Cdf(x);
     }
 
     /// <summary>The density of P_t by change of variables: q(x0) / ((1 - u) + u q(x0) / phi(T*(x0))).</summary>
@@ -218,6 +218,7 @@ public sealed class OptimalTransportPath1D : IVelocityField, IMarginalPath1D
 
     private double LogDensityAt(double x, double u)
     {
+        if (u == 1) return -0.5 * x * x - 0.5 * Math.Log(2 * Math.PI);
         double x0 = PreImageAt(x, u);
         return _data.LogDensity(x0) - LogJacobian(x0, u);
     }
@@ -271,9 +272,9 @@ public sealed class OptimalTransportPath1D : IVelocityField, IMarginalPath1D
     {
         public double LogDensity(double x) => path.LogDensityAt(x, u);
 
-        public double Cdf(double x) => path._data.Cdf(path.PreImageAt(x, u));
+        public double Cdf(double x) => u == 1 ? GaussianMixture1D.NormalCdf(x) : path._data.Cdf(path.PreImageAt(x, u));
 
-        public double Survival(double x) => path._data.Survival(path.PreImageAt(x, u));
+        public double Survival(double x) => u == 1 ? GaussianMixture1D.NormalCdf(-x) : path._data.Survival(path.PreImageAt(x, u));
 
         public double Quantile(double level, bool upper) => path.QuantileAt(level, upper, u);
     }

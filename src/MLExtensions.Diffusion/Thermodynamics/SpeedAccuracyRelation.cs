@@ -118,6 +118,8 @@ public static class SpeedAccuracyRelation
 
         var a = new double[n];
         var b = new double[n];
+        Array.Fill(a, double.NaN);
+        Array.Fill(b, double.NaN);
         var va = new double[n];
         var vb = new double[n];
 
