@@ -86,6 +86,20 @@ internal sealed class GaussianMixture1D : ILaw1D
     public double Quantile(double level, bool upper, double guess)
     {
         if (level <= 0) return upper ? double.PositiveInfinity : double.NegativeInfinity;
+        double logTarget = Math.Log(level);
+        if (double.IsFinite(guess) && Count > 1)
+        {
+            // A few plain Newton steps from a nearby guess; fall back to the bracketed search if they do not settle.
+            double xg = guess;
+            for (int it = 0; it < 6; it++)
+            {
+                double tail = upper ? Survival(xg) : Cdf(xg);
+                double step = (Math.Log(tail) - logTarget) / (Density(xg) / tail * (upper ? -1 : 1));
+                if (!double.IsFinite(step)) break;
+                xg -= step;
+                if (Math.Abs(step) <= 1e-13 * (1 + Math.Abs(xg))) return xg;
+            }
+        }
         double lo = double.PositiveInfinity, hi = double.NegativeInfinity;
         double z = NormalQuantile(level, upper);
         for (int k = 0; k < Count; k++)
@@ -95,7 +109,6 @@ internal sealed class GaussianMixture1D : ILaw1D
             hi = Math.Max(hi, q);
         }
         if (Count == 1 || hi - lo <= 1e-15 * (1 + Math.Abs(lo))) return lo;
-        double logTarget = Math.Log(level);
         double x = guess > lo && guess < hi ? guess : 0.5 * (lo + hi);
         for (int it = 0; it < 200; it++)
         {

@@ -41,7 +41,7 @@ internal sealed class GaussianPathMarginals1D : IMarginalPath1D
 
     public ILaw1D MarginalAt(double t) => Marginal(t);
 
-    public void QuantilesAndVelocities(ReadOnlySpan<double> levels, ReadOnlySpan<bool> upper, double t, Span<double> x, Span<double> velocity)
+    public void QuantilesAndVelocities(double[] levels, bool[] upper, double t, Span<double> x, Span<double> velocity)
     {
         GaussianMixture1D law = Marginal(t);
         for (int i = 0; i < levels.Length; i++) x[i] = law.Quantile(levels[i], upper[i], x[i]);

@@ -20,9 +20,10 @@ internal interface IMarginalPath1D
 
     /// <summary>
     /// For each tail level, the quantile x_i of P_t and the velocity nu_t(x_i) there; t in (0, PathEndTime]. On entry
-    /// <paramref name="x"/> may hold starting guesses (e.g. the quantiles at a nearby time) or NaN.
+    /// <paramref name="x"/> may hold starting guesses (e.g. the quantiles at a nearby time) or NaN. The caller does not
+    /// mutate <paramref name="levels"/> and <paramref name="upper"/> between calls, so implementations may cache per array.
     /// </summary>
-    void QuantilesAndVelocities(ReadOnlySpan<double> levels, ReadOnlySpan<bool> upper, double t, Span<double> x, Span<double> velocity);
+    void QuantilesAndVelocities(double[] levels, bool[] upper, double t, Span<double> x, Span<double> velocity);
 
     /// <summary>The kinetic energy T_t Sdot(t) = integral nu_t^2 P_t dx; t in (0, PathEndTime].</summary>
     double KineticEnergy(double t);

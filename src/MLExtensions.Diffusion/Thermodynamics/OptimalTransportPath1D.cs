@@ -22,6 +22,7 @@ public sealed class OptimalTransportPath1D : IVelocityField, IMarginalPath1D
     private const int KineticIntervals = 4000;
     private readonly ILaw1D _data;
     private readonly Lazy<double> _squaredDistance;
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<double[], double[]> _endQuantiles = new();
 
     private OptimalTransportPath1D(ILaw1D data, double tau, string name)
     {
@@ -177,12 +178,23 @@ public sealed class OptimalTransportPath1D : IVelocityField, IMarginalPath1D
 
     ILaw1D IMarginalPath1D.MarginalAt(double t) => new Marginal(this, FractionOf(t));
 
-    void IMarginalPath1D.QuantilesAndVelocities(ReadOnlySpan<double> levels, ReadOnlySpan<bool> upper, double t, Span<double> x, Span<double> velocity)
+    void IMarginalPath1D.QuantilesAndVelocities(double[] levels, bool[] upper, double t, Span<double> x, Span<double> velocity)
     {
         double u = FractionOf(t);
+        // The end-point quantiles Q_q(p) and Phi^-1(p) do not depend on t: computed once per level array.
+        double[] ends = _endQuantiles.GetValue(levels, l =>
+        {
+            var e = new double[2 * l.Length];
+            for (int i = 0; i < l.Length; i++)
+            {
+                e[2 * i] = _data.Quantile(l[i], upper[i]);
+                e[2 * i + 1] = GaussianMixture1D.NormalQuantile(l[i], upper[i]);
+            }
+            return e;
+        });
         for (int i = 0; i < levels.Length; i++)
         {
-            double q0 = _data.Quantile(levels[i], upper[i]), z = GaussianMixture1D.NormalQuantile(levels[i], upper[i]);
+            double q0 = ends[2 * i], z = ends[2 * i + 1];
             x[i] = (1 - u) * q0 + u * z;
             velocity[i] = (z - q0) / Tau;
         }

@@ -37,7 +37,7 @@ public static class SpeedAccuracyRelation
     public const int DefaultQuantileLevels = 2000;
 
     /// <summary>The default number of time panels (4 Gauss-Legendre nodes each).</summary>
-    public const int DefaultTimePanels = 48;
+    public const int DefaultTimePanels = 32;
 
     private static readonly double[] GaussNodes =
     [
