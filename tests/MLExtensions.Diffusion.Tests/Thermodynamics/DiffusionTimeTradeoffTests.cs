@@ -9,10 +9,10 @@ public class DiffusionTimeTradeoffTests
     private sealed class OuSchedule(double tau) : NoiseSchedule(tau)
     {
         public override string Name => "ou";
-        public override double M(double t) => Math.Exp(-t);
-        public override double Sigma(double t) => Math.Sqrt(1 - Math.Exp(-2 * t));
-        public override double MDot(double t) => -Math.Exp(-t);
-        public override double SigmaDot(double t) => Math.Exp(-2 * t) / Sigma(t);
+        protected override double MCore(double t) => Math.Exp(-t);
+        protected override double SigmaCore(double t) => Math.Sqrt(1 - Math.Exp(-2 * t));
+        protected override double MDotCore(double t) => -Math.Exp(-t);
+        protected override double SigmaDotCore(double t) => Math.Exp(-2 * t) / Sigma(t);
     }
 
     private static readonly double[] Horizons = [0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0];
