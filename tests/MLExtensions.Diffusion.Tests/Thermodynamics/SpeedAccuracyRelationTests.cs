@@ -51,6 +51,46 @@ public class SpeedAccuracyRelationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void MonotoneMapAgreesWithIntegratingTheProbabilityFlowOde()
+    {
+        // The computation carries Ptilde's quantiles back by Q_{P_t} o F_{P_tau}. Check against RK4 on dx/dt = nu_t(x)
+        // run backwards from t_end with the cosine path's exact velocity field.
+        var schedule = new CosineSchedule();
+        var data = Mixture();
+        var field = new ScheduleVelocityField(schedule, data);
+        var marginals = new GaussianPathMarginals1D(schedule, data);
+        var start = StartPerturbation.MeanShift(1);
+        double tEnd = schedule.MaxTime, tStop = 0.25;
+        double[] levels = [0.05, 0.3, 0.6, 0.95];
+        var x = new double[levels.Length];
+        for (int i = 0; i < x.Length; i++) x[i] = start.Quantile(levels[i]);
+        var expected = new double[levels.Length];
+        var end = marginals.MarginalAt(tEnd);
+        var stop = marginals.MarginalAt(tStop);
+        for (int i = 0; i < x.Length; i++) expected[i] = stop.Quantile(end.Cdf(x[i]), false);
+        const int steps = 4000;
+        double h = (tStop - tEnd) / steps;
+        var k1 = new double[x.Length];
+        var k2 = new double[x.Length];
+        var k3 = new double[x.Length];
+        var k4 = new double[x.Length];
+        var tmp = new double[x.Length];
+        for (int s = 0; s < steps; s++)
+        {
+            double t = tEnd + s * h;
+            field.Velocity(x, t, k1);
+            for (int i = 0; i < x.Length; i++) tmp[i] = x[i] + 0.5 * h * k1[i];
+            field.Velocity(tmp, t + 0.5 * h, k2);
+            for (int i = 0; i < x.Length; i++) tmp[i] = x[i] + 0.5 * h * k2[i];
+            field.Velocity(tmp, t + 0.5 * h, k3);
+            for (int i = 0; i < x.Length; i++) tmp[i] = x[i] + h * k3[i];
+            field.Velocity(tmp, t + h, k4);
+            for (int i = 0; i < x.Length; i++) x[i] += h / 6 * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]);
+        }
+        for (int i = 0; i < x.Length; i++) Assert.Equal(expected[i], x[i], 1e-6);
+    }
+
+    [Fact]
     public void OtPathSaturatesTheFirstInequalityIn1D()
     {
         // Q_t - Qtilde_t = (1 - u)(Q_q(p) - Q_q(r)) + u (Phi^-1(p) - Phi^-1(r)) keeps its sign, so W1 is linear in t.
