@@ -1,6 +1,5 @@
 using MathNet.Numerics.Integration;
 using MLExtensions.Diffusion.Denoisers;
-using MLExtensions.Diffusion.Randomness;
 using MLExtensions.Diffusion.Schedules;
 using MLExtensions.Diffusion.Transport;
 
@@ -99,12 +98,11 @@ public static class DiffusionTimeTradeoff
         return kl;
     }
 
-    /// <summary>Fills <paramref name="x"/> with rows of P_t: x = m y + sigma eps with y ~ q; <paramref name="noise"/> is scratch of the same length.</summary>
-    private static void SampleMarginal(IMarginalDensity data, Random random, double m, double sigma, Span<double> x, Span<double> noise)
+    /// <summary>Fills <paramref name="x"/> with rows of P_t: x = m y + sigma eps with y ~ q.</summary>
+    private static void SampleMarginal(IMarginalDensity data, Random random, double m, double sigma, Span<double> x)
     {
         data.SampleData(random, x);
-        StandardNormal.Fill(random, noise);
-        for (int i = 0; i < x.Length; i++) x[i] = m * x[i] + sigma * noise[i];
+        AuxiliaryStartModel.SampleForwardMarginal(x, data.Dimension, m, sigma, 1, random).CopyTo(x);
     }
 
     private static DiffusionTimeTradeoffResult Evaluate(NoiseSchedule schedule, IMarginalDensity data, ScoreFunction model,
@@ -141,7 +139,7 @@ public static class DiffusionTimeTradeoff
             }
             else
             {
-                SampleMarginal(data, random, m, sigma, x, truth);
+                SampleMarginal(data, random, m, sigma, x);
                 data.LogDensity(x, m, sigma, logP);
                 double sum = 0, sum2 = 0;
                 for (int r = 0; r < sampleCount; r++)
@@ -162,7 +160,7 @@ public static class DiffusionTimeTradeoff
             {
                 double t = rule.Abscissas[k], w = rule.Weights[k];
                 double mt = schedule.M(t), st = schedule.Sigma(t), temperature = schedule.Temperature(t);
-                SampleMarginal(data, random, mt, st, x, truth);
+                SampleMarginal(data, random, mt, st, x);
                 data.Score(x, mt, st, truth);
                 model(x, t, modelScore);
                 double sum = 0, sum2 = 0;

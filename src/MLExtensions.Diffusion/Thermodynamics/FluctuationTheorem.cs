@@ -1,5 +1,4 @@
 using MLExtensions.Diffusion.Denoisers;
-using MLExtensions.Diffusion.Numerics;
 using MLExtensions.Diffusion.Randomness;
 using MLExtensions.Diffusion.Transport;
 
@@ -53,7 +52,7 @@ public static class FluctuationTheorem
     {
         CheckGaussian(mean, variance);
         CheckTau(tau);
-        double e = Math.Exp(-tau), delta = -ElementaryFunctions.ExpM1(-2 * tau), s = 0;
+        double e = Math.Exp(-tau), delta = SymmetricGaussianMixtureOu.AddedVariance(tau), s = 0;
         for (int j = 0; j < mean.Length; j++)
             s += GaussianDivergence.KullbackLeibler(mean[j], Math.Sqrt(variance[j]), 0, 1)
                 - GaussianDivergence.KullbackLeibler(e * mean[j], Math.Sqrt(e * e * variance[j] + delta), 0, 1);
@@ -83,7 +82,7 @@ public static class FluctuationTheorem
         var x = new double[trajectoryCount * mean.Length];
         data.SampleData(random, x);
         // OU marginal at tau: x_tau = e^-tau y + sqrt(1 - e^-2tau) eps, i.e. noise level m = e^-tau, sigma = sqrt(1 - e^-2tau).
-        double e = Math.Exp(-tau), noise = Math.Sqrt(-ElementaryFunctions.ExpM1(-2 * tau));
+        double e = Math.Exp(-tau), noise = Math.Sqrt(SymmetricGaussianMixtureOu.AddedVariance(tau));
         bool risk = false;
         foreach (double vj in variance) risk |= vj <= 0.5;
         return Run(x, mean.Length, (r, o) => data.LogDensity(r, 1, 0, o), (r, o) => data.LogDensity(r, e, noise, o),
@@ -189,7 +188,7 @@ public static class FluctuationTheorem
         var z = new double[x.Length];
         if (steps == 0)
         {
-            double e = Math.Exp(-tau), noise = Math.Sqrt(-ElementaryFunctions.ExpM1(-2 * tau));
+            double e = Math.Exp(-tau), noise = Math.Sqrt(SymmetricGaussianMixtureOu.AddedVariance(tau));
             StandardNormal.Fill(random, z);
             for (int i = 0; i < x.Length; i++) x[i] = e * x[i] + noise * z[i];
         }

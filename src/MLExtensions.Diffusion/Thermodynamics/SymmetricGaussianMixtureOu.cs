@@ -1,7 +1,5 @@
-using System.Buffers;
 using MLExtensions.Diffusion.Denoisers;
 using MLExtensions.Diffusion.Numerics;
-using MLExtensions.Diffusion.Randomness;
 
 namespace MLExtensions.Diffusion.Thermodynamics;
 
@@ -122,17 +120,7 @@ public sealed class SymmetricGaussianMixtureOu
             throw new ArgumentException($"The destination length {destination.Length} is not a positive multiple of the dimension {Dimension}.", nameof(destination));
         double m = Math.Exp(-t), sigma = Math.Sqrt(AddedVariance(t));
         _data.SampleData(random, destination);
-        double[] noise = ArrayPool<double>.Shared.Rent(destination.Length);
-        try
-        {
-            Span<double> z = noise.AsSpan(0, destination.Length);
-            StandardNormal.Fill(random, z);
-            for (int i = 0; i < destination.Length; i++) destination[i] = m * destination[i] + sigma * z[i];
-        }
-        finally
-        {
-            ArrayPool<double>.Shared.Return(noise);
-        }
+        AuxiliaryStartModel.SampleForwardMarginal(destination, Dimension, m, sigma, 1, random).CopyTo(destination);
     }
 
     /// <summary>
