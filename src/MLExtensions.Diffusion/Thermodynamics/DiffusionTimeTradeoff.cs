@@ -126,6 +126,8 @@ public static class DiffusionTimeTradeoff
         var truth = new double[x.Length];
         var modelScore = new double[x.Length];
         var logP = new double[sampleCount];
+        var logPrior = new double[sampleCount];
+        var prior = GaussianDenoiser.Isotropic(new double[d], 1.0);
         var points = new DiffusionTimeTradeoffPoint[horizons.Length];
         double bestTotal = double.PositiveInfinity, bestHorizon = horizons[0];
         for (int h = 0; h < horizons.Length; h++)
@@ -141,12 +143,11 @@ public static class DiffusionTimeTradeoff
             {
                 SampleMarginal(data, random, m, sigma, x);
                 data.LogDensity(x, m, sigma, logP);
+                prior.LogDensity(x, 1, 0, logPrior);
                 double sum = 0, sum2 = 0;
                 for (int r = 0; r < sampleCount; r++)
                 {
-                    double xx = 0;
-                    for (int j = 0; j < d; j++) xx += x[r * d + j] * x[r * d + j];
-                    double v = logP[r] + 0.5 * xx + 0.5 * d * Math.Log(2 * Math.PI);
+                    double v = logP[r] - logPrior[r];
                     sum += v;
                     sum2 += v * v;
                 }

@@ -175,15 +175,10 @@ public static class FluctuationTheorem
         int n = x.Length / d;
         var s = new double[n];
         logDensity0(x, s);
-        var heat0 = new double[n];
         for (int r = 0; r < n; r++)
-        {
             if (double.IsNaN(s[r]) || double.IsPositiveInfinity(s[r]))
                 throw new ArgumentException($"ln P_0 returned {s[r]} for row {r}.", nameof(logDensity0));
-            double u = 0;
-            for (int j = 0; j < d; j++) u += x[r * d + j] * x[r * d + j];
-            heat0[r] = 0.5 * u;
-        }
+        var start = x.ToArray();
 
         var z = new double[x.Length];
         if (steps == 0)
@@ -209,9 +204,7 @@ public static class FluctuationTheorem
         {
             if (double.IsNaN(lnTau[r]) || double.IsPositiveInfinity(lnTau[r]))
                 throw new ArgumentException($"ln P_tau returned {lnTau[r]} for row {r}.", nameof(logDensityTau));
-            double u = 0;
-            for (int j = 0; j < d; j++) u += x[r * d + j] * x[r * d + j];
-            double stot = s[r] - lnTau[r] + heat0[r] - 0.5 * u;
+            double stot = s[r] - lnTau[r] + OuHeat(start.AsSpan(r * d, d), x.AsSpan(r * d, d));
             double w = Math.Exp(-stot);
             sumW += w;
             sumW2 += w * w;
