@@ -1,3 +1,4 @@
+using MLExtensions.Diffusion.Numerics;
 namespace MLExtensions.Diffusion.Schedules;
 
 /// <summary>
@@ -62,7 +63,7 @@ public sealed class VpLinearSchedule : NoiseSchedule
     public override double M(double t) => Math.Exp(-0.5 * IntegratedBeta(t));
 
     /// <inheritdoc />
-    public override double Sigma(double t) => Math.Sqrt(-ExpM1(-IntegratedBeta(t)));
+    public override double Sigma(double t) => Math.Sqrt(-ElementaryFunctions.ExpM1(-IntegratedBeta(t)));
 
     /// <inheritdoc />
     public override double MDot(double t) => -0.5 * Beta(t) * M(t);
@@ -74,7 +75,7 @@ public sealed class VpLinearSchedule : NoiseSchedule
     {
         double b = IntegratedBeta(t);
         if (b == 0) return _betaMin > 0 ? double.PositiveInfinity : Math.Sqrt(0.5 * _betaSlope) / Tau;
-        return 0.5 * Beta(t) * Math.Exp(-b) / Math.Sqrt(-ExpM1(-b));
+        return 0.5 * Beta(t) * Math.Exp(-b) / Math.Sqrt(-ElementaryFunctions.ExpM1(-b));
     }
 
     /// <summary>The bath temperature T_t = beta(t) / 2 (VP identity T = -d/dt ln m, exact also at t = 0).</summary>
@@ -85,7 +86,7 @@ public sealed class VpLinearSchedule : NoiseSchedule
     public override double DriftRate(double t) => -0.5 * Beta(t);
 
     /// <inheritdoc />
-    public override double LogSnr(double t) => -0.5 * Math.Log(ExpM1(IntegratedBeta(t)));
+    public override double LogSnr(double t) => -0.5 * Math.Log(ElementaryFunctions.ExpM1(IntegratedBeta(t)));
 
     /// <summary>
     /// The time with log-SNR <paramref name="logSnr"/> in closed form: B = ln(1 + exp(-2 lambda)), then the positive
@@ -99,28 +100,10 @@ public sealed class VpLinearSchedule : NoiseSchedule
         if (double.IsNaN(logSnr)) throw new ArgumentException("The log-SNR must not be NaN.", nameof(logSnr));
         // B = ln(1 + e^{-2 lambda}), written to avoid overflow for very negative lambda.
         double x = -2 * logSnr;
-        double b = x > 0 ? x + LogP1(Math.Exp(-x)) : LogP1(Math.Exp(x));
+        double b = x > 0 ? x + ElementaryFunctions.Log1P(Math.Exp(-x)) : ElementaryFunctions.Log1P(Math.Exp(x));
         if (b <= 0) return 0;
         if (double.IsPositiveInfinity(b)) return MaxTime;
         double u = 2 * b / (_betaMin + Math.Sqrt(_betaMin * _betaMin + 2 * _betaSlope * b));
         return Math.Min(Tau * u, MaxTime);
-    }
-
-    /// <summary>exp(x) - 1 without cancellation (Kahan's trick).</summary>
-    private static double ExpM1(double x)
-    {
-        if (Math.Abs(x) > 0.5) return Math.Exp(x) - 1;
-        double e = Math.Exp(x);
-        if (e == 1.0) return x;
-        double em1 = e - 1;
-        return em1 * x / Math.Log(e);
-    }
-
-    /// <summary>ln(1 + x) without cancellation (Goldberg's trick).</summary>
-    private static double LogP1(double x)
-    {
-        double w = 1 + x;
-        if (w == 1.0) return x;
-        return Math.Log(w) * x / (w - 1);
     }
 }

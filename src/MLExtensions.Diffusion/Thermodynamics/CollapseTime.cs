@@ -1,3 +1,4 @@
+using MLExtensions.Diffusion.Numerics;
 using MathNet.Numerics;
 namespace MLExtensions.Diffusion.Thermodynamics;
 
@@ -32,7 +33,7 @@ public static class CollapseTime
         if (!double.IsFinite(t) || t <= 0) throw new ArgumentOutOfRangeException(nameof(t), t, "The time must be finite and positive.");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(trainingPoints);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
-        return Math.Log(trainingPoints) / dimension + 0.5 + 0.5 * Math.Log(2 * Math.PI * -SpecialFunctions.Expm1(-2 * t));
+        return Math.Log(trainingPoints) / dimension + 0.5 + 0.5 * Math.Log(2 * Math.PI * -ElementaryFunctions.ExpM1(-2 * t));
     }
 
     /// <summary>
@@ -97,8 +98,8 @@ public static class CollapseTime
             throw new ArgumentOutOfRangeException(nameof(variance), variance, "The variance must be finite and positive.");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(trainingPoints);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
-        double k = SpecialFunctions.Expm1(2 * Math.Log(trainingPoints) / dimension);
-        return k == 0 ? double.PositiveInfinity : 0.5 * SpecialFunctions.Log1p(variance / k);
+        double k = ElementaryFunctions.ExpM1(2 * Math.Log(trainingPoints) / dimension);
+        return k == 0 ? double.PositiveInfinity : 0.5 * ElementaryFunctions.Log1P(variance / k);
     }
 
     /// <summary>

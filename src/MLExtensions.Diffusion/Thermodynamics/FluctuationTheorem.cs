@@ -1,3 +1,4 @@
+using MLExtensions.Diffusion.Numerics;
 using MathNet.Numerics;
 using MLExtensions.Diffusion.Randomness;
 
@@ -51,7 +52,7 @@ public static class FluctuationTheorem
     {
         CheckGaussian(mean, variance);
         CheckTau(tau);
-        double e = Math.Exp(-tau), delta = -SpecialFunctions.Expm1(-2 * tau), s = 0;
+        double e = Math.Exp(-tau), delta = -ElementaryFunctions.ExpM1(-2 * tau), s = 0;
         for (int j = 0; j < mean.Length; j++)
             s += StandardNormalKl(mean[j], variance[j]) - StandardNormalKl(e * mean[j], e * e * variance[j] + delta);
         return s;
@@ -81,7 +82,7 @@ public static class FluctuationTheorem
         var x = new double[trajectoryCount * d];
         StandardNormal.Fill(random, x);
         for (int i = 0; i < x.Length; i++) x[i] = mu[i % d] + Math.Sqrt(v[i % d]) * x[i];
-        double e = Math.Exp(-tau), delta = -SpecialFunctions.Expm1(-2 * tau);
+        double e = Math.Exp(-tau), delta = -ElementaryFunctions.ExpM1(-2 * tau);
         var muTau = new double[d];
         var vTau = new double[d];
         for (int j = 0; j < d; j++)
@@ -194,7 +195,7 @@ public static class FluctuationTheorem
         var z = new double[x.Length];
         if (steps == 0)
         {
-            double e = Math.Exp(-tau), noise = Math.Sqrt(-SpecialFunctions.Expm1(-2 * tau));
+            double e = Math.Exp(-tau), noise = Math.Sqrt(-ElementaryFunctions.ExpM1(-2 * tau));
             StandardNormal.Fill(random, z);
             for (int i = 0; i < x.Length; i++) x[i] = e * x[i] + noise * z[i];
         }

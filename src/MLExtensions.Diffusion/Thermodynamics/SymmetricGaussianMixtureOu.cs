@@ -1,3 +1,4 @@
+using MLExtensions.Diffusion.Numerics;
 using MathNet.Numerics;
 using MLExtensions.Diffusion.Randomness;
 
@@ -60,7 +61,7 @@ public sealed class SymmetricGaussianMixtureOu
     public static double AddedVariance(double t)
     {
         CheckTime(t, nameof(t));
-        return -SpecialFunctions.Expm1(-2 * t);
+        return -ElementaryFunctions.ExpM1(-2 * t);
     }
 
     /// <summary>Sigma_t = 1 - e^-2t + s^2 e^-2t, the per-coordinate variance of each component of P_t.</summary>
@@ -165,7 +166,7 @@ public sealed class SymmetricGaussianMixtureOu
     internal static double LogCosh(double z)
     {
         z = Math.Abs(z);
-        return z + SpecialFunctions.Log1p(Math.Exp(-2 * z)) - Math.Log(2);
+        return z + ElementaryFunctions.Log1P(Math.Exp(-2 * z)) - Math.Log(2);
     }
 
     internal static void CheckTime(double t, string name)

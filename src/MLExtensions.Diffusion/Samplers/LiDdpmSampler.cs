@@ -1,0 +1,51 @@
+using System.Buffers;
+using MLExtensions.Diffusion.Denoisers;
+using MLExtensions.Diffusion.Randomness;
+using MLExtensions.Diffusion.Schedules;
+
+namespace MLExtensions.Diffusion.Samplers;
+
+/// <summary>
+/// The DDPM-type stochastic sampler of Li, Wei, Chen, Chi (arXiv:2306.09251) on the discrete chain of a
+/// <see cref="DiscreteBetaSchedule"/>: Y_{t-1} = (Y_t + (1 - alpha_t) s_t(Y_t) + sqrt(1 - alpha_t) Z_t) / sqrt(alpha_t),
+/// t = T..1, Z_t ~ N(0, I) (SPEC section 5), with s_t = -epshat / sigma_t from the denoiser at (sqrt(abar_t), sqrt(1 - abar_t)).
+/// </summary>
+/// <remarks>Convergence rate 1/sqrt(T) (in TV, with accurate scores). One network call per step; every step, the last
+/// included, draws noise. The grid must be consecutive integers (T, T - 1, ..., 0, or a run of it).</remarks>
+public sealed class LiDdpmSampler : ISampler
+{
+    /// <inheritdoc />
+    public string Name => "li-ddpm";
+
+    /// <inheritdoc />
+    /// <exception cref="ArgumentNullException"><paramref name="denoiser"/> or <paramref name="schedule"/> is null, or <paramref name="random"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="schedule"/> is not a <see cref="DiscreteBetaSchedule"/>; the times
+    /// are not consecutive decreasing integers in [0, T] (at least two); or <paramref name="x"/> is empty, not finite, or not
+    /// a multiple of the denoiser dimension.</exception>
+    public SamplerResult Sample(IDenoiser denoiser, NoiseSchedule schedule, ReadOnlySpan<double> times, Span<double> x, Random? random = null)
+    {
+        SamplerArguments.Check(denoiser, schedule, times, x);
+        DiscreteBetaSchedule chain = SamplerArguments.CheckChain(schedule, times);
+        Random rng = SamplerArguments.CheckRandom(random);
+        int n = x.Length;
+        double[] buffer = ArrayPool<double>.Shared.Rent(3 * n);
+        try
+        {
+            Span<double> x0 = buffer.AsSpan(0, n), score = buffer.AsSpan(n, n), z = buffer.AsSpan(2 * n, n);
+            int steps = times.Length - 1;
+            for (int i = 0; i < steps; i++)
+            {
+                int t = (int)times[i];
+                double beta = chain.Beta(t), scale = 1 / Math.Sqrt(1 - beta), noise = Math.Sqrt(beta);
+                DenoiserEvaluation.Score(denoiser, x, chain.M(t), chain.Sigma(t), x0, score);
+                StandardNormal.Fill(rng, z);
+                for (int j = 0; j < n; j++) x[j] = (x[j] + beta * score[j] + noise * z[j]) * scale;
+            }
+            return new SamplerResult(steps, steps);
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(buffer);
+        }
+    }
+}
