@@ -10,9 +10,11 @@ namespace MLExtensions.Diffusion.Thermodynamics;
 /// c2 = integral T Sdot dt and the total entropy production S_tot = integral Sdot dt.
 /// </summary>
 /// <remarks>
-/// <para>Velocity: nu_t = mdot E[y | x] + sigmadot E[eps | x] from <see cref="ScheduleVelocityField"/> (or its
-/// conversion <see cref="PredictionConversions.VelocityFromX0"/>), the score from the density or from the denoiser by
-/// Tweedie (<see cref="PredictionConversions.ScoreFromX0"/>), the drift f_t(x) = (mdot / m) x and T_t from the schedule.
+/// <para>Velocity: Monte Carlo uses nu_t = mdot E[y | x] + sigmadot E[eps | x] (the conversion
+/// <see cref="PredictionConversions.VelocityFromX0"/> behind <see cref="ScheduleVelocityField"/>) and the score by Tweedie
+/// (<see cref="PredictionConversions.ScoreFromX0"/>), so it works with any denoiser; the one-dimensional quadrature uses
+/// the equal form nu_t = f_t - T_t grad ln P_t with the analytic score, which keeps full relative accuracy as t -&gt; 0. The
+/// drift f_t(x) = (mdot / m) x and T_t come from the schedule.
 /// Ikeda, Uda, Okanohara, Ito, arXiv:2407.04495, sections II-III.</para>
 /// <para>Exact (one dimension): at each t the three x-integrals are computed by the trapezoid rule on a uniform grid over
 /// the range of <see cref="MarginalGrid"/>, doubling the points (1025 up to 131073) until they change by less than
@@ -165,7 +167,6 @@ public static class EntropyProduction
 
     private sealed class QuadratureEngine(NoiseSchedule schedule, IMarginalDensity density, MarginalGrid grid)
     {
-        private readonly ScheduleVelocityField _field = new(schedule, density);
         private double[] _x = [], _logP = [], _score = [], _nu = [];
 
         public EntropyProductionRate Rate(double t)
@@ -180,7 +181,9 @@ public static class EntropyProduction
                 MarginalGrid.Fill(lo, hi, x);
                 density.LogDensity(x, m, sigma, logP);
                 density.Score(x, m, sigma, score);
-                _field.Velocity(x, t, nu);
+                // nu = f - T s (SPEC section 1) from the analytic score: the same field as ScheduleVelocityField, but
+                // without the cancellation x - m E[y | x] = O(sigma^2) that limits its relative accuracy as t -> 0.
+                for (int i = 0; i < n; i++) nu[i] = a * x[i] - temperature * score[i];
                 double mass = 0, k = 0, s = 0, f = 0;
                 for (int i = 0; i < n; i++)
                 {
