@@ -10,13 +10,14 @@ namespace MLExtensions.Diffusion.Thermodynamics;
 /// and the equal-length grid is its N-step discrete counterpart.
 /// </summary>
 /// <remarks>
-/// The speed is evaluated at graded knots of [0, MaxTime] (both ends included) and at 8 Gauss-Legendre points per
-/// interval, about 70 intervals for the default: about 600 evaluations. With v = v2 of a conservative path (exact
+/// The speed is evaluated at knots of [0, MaxTime] (both ends included) and at 8 Gauss-Legendre points per interval.
+/// The knots grow geometrically (ratio 1.5) from 1e-9 MaxTime away from each end up to the uniform width
+/// MaxTime / (2 middleIntervals): about 150 intervals, 1400 evaluations, for the default. With v = v2 of a conservative path (exact
 /// denoiser) the cost after re-timing equals the kinetic cost c2 of the re-timed schedule.
 /// </remarks>
 public static class ScheduleRetiming
 {
-    /// <summary>Default number of uniform intervals in the middle half of [0, MaxTime] (graded intervals are added at the ends).</summary>
+    /// <summary>Default number of knot intervals per half of [0, MaxTime] at the uniform width (graded intervals are added at the ends).</summary>
     public const int DefaultMiddleIntervals = 32;
 
     private const double KnotCutoff = 1e-9;
@@ -40,11 +41,7 @@ public static class ScheduleRetiming
         if (middleIntervals < 4)
             throw new ArgumentOutOfRangeException(nameof(middleIntervals), middleIntervals, "'middleIntervals' must be at least 4.");
         double end = schedule.MaxTime;
-        double[] inner = GradedTimeQuadrature.Edges(0, end, KnotCutoff, middleIntervals);
-        var knots = new double[inner.Length + 2];
-        knots[0] = 0;
-        inner.CopyTo(knots, 1);
-        knots[^1] = end;
+        double[] knots = Knots(end, middleIntervals);
         int n = knots.Length;
         var v = new double[n];
         var length = new double[n];
@@ -109,6 +106,23 @@ public static class ScheduleRetiming
             equal += de * de;
         }
         return new EqualLengthGrid(times, total, steps * uniform, steps * equal);
+    }
+
+    /// <summary>
+    /// Knots 0, then steps growing geometrically (ratio 1.5) from KnotCutoff end up to the uniform width
+    /// end / (2 middleIntervals), uniform in the middle, and the mirror image toward end.
+    /// </summary>
+    private static double[] Knots(double end, int middleIntervals)
+    {
+        double width = end / (2.0 * middleIntervals);
+        var left = new List<double> { 0 };
+        for (double e = KnotCutoff * end; e < 0.5 * end; e += Math.Min(0.5 * e, width)) left.Add(e);
+        if (0.5 * end - left[^1] < 0.25 * width) left.RemoveAt(left.Count - 1);
+        var knots = new List<double>(2 * left.Count + 1);
+        knots.AddRange(left);
+        knots.Add(0.5 * end);
+        for (int i = left.Count - 1; i >= 0; i--) knots.Add(end - left[i]);
+        return knots.ToArray();
     }
 
     private static double Evaluate(Func<double, double> speed, double t)

@@ -77,7 +77,9 @@ public static class WassersteinSpeed
         ArgumentNullException.ThrowIfNull(data);
         CheckClosedTime(schedule, t, nameof(t));
         int d = data.Dimension;
-        double m = schedule.M(t), sigma = schedule.Sigma(t), mDot = schedule.MDot(t), sigmaDot = schedule.SigmaDot(t);
+        double m = schedule.M(t), sigma = schedule.Sigma(t), mDot = schedule.MDot(t);
+        // sigma sigmadot = T + sigma^2 mdot / m (the definition of T_t), finite at sigma = 0 even where sigmadot is not (VP).
+        double sigmaSigmaDot = schedule.Temperature(t) + sigma * sigma * schedule.DriftRate(t);
         var (mean, cov) = Marginal(data, m, sigma);
         var meanDot = new double[d];
         var covDot = new double[d * d];
@@ -85,7 +87,7 @@ public static class WassersteinSpeed
         for (int i = 0; i < d; i++)
         {
             meanDot[i] = mDot * data.Mean[i];
-            for (int j = 0; j < d; j++) covDot[i * d + j] = 2 * m * mDot * c[i, j] + (i == j ? 2 * sigma * sigmaDot : 0);
+            for (int j = 0; j < d; j++) covDot[i * d + j] = 2 * m * mDot * c[i, j] + (i == j ? 2 * sigmaSigmaDot : 0);
         }
         return GaussianPath(mean, meanDot, cov, covDot, d);
     }
