@@ -31,12 +31,15 @@ public static class ProbabilityFlow
         for (int i = 0; i < x.Length; i++)
             if (!double.IsFinite(x[i])) throw new ArgumentException($"'x' must be finite, but x[{i}] = {x[i]}.", nameof(x));
         if (times.Length < 2) throw new ArgumentException($"'times' needs at least two entries, but has {times.Length}.", nameof(times));
-        double direction = Math.Sign(times[1] - times[0]);
         for (int i = 0; i < times.Length; i++)
         {
             if (!double.IsFinite(times[i]) || times[i] < 0 || times[i] > field.EndTime)
                 throw new ArgumentException($"Every time must be finite and lie in [0, {field.EndTime}], but times[{i}] = {times[i]}.", nameof(times));
-            if (i > 0 && (direction == 0 || Math.Sign(times[i] - times[i - 1]) != direction))
+        }
+        int direction = Math.Sign(times[1] - times[0]);
+        for (int i = 1; i < times.Length; i++)
+        {
+            if (direction == 0 || Math.Sign(times[i] - times[i - 1]) != direction)
                 throw new ArgumentException($"'times' must be strictly monotone, but it changes direction or repeats at index {i}.", nameof(times));
         }
         if (method is not (FlowIntegrator.Euler or FlowIntegrator.Heun))
