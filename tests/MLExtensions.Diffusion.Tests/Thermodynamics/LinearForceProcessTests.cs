@@ -41,6 +41,39 @@ public class LinearForceProcessTests
         }
     }
 
+    /// <summary>Antisymmetric part of the Jacobian of nu at x by central differences: zero iff nu is locally a gradient.</summary>
+    private static double Curl(LinearForceProcess p, double[] x, double t)
+    {
+        double e = 1e-5;
+        var v = new double[2];
+        double Component(int i, int j, double shift)
+        {
+            var y = (double[])x.Clone();
+            y[j] += shift;
+            p.Velocity(y, t, v);
+            return v[i];
+        }
+        double d01 = (Component(0, 1, e) - Component(0, 1, -e)) / (2 * e);
+        double d10 = (Component(1, 0, e) - Component(1, 0, -e)) / (2 * e);
+        return d10 - d01;
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(3.0)]
+    public void VelocityIsAGradientFieldExactlyWithoutRotation(double g)
+    {
+        var gaussian = LinearForceProcess.RotatingFromGaussian(g, Mu0, [0.5, 0.1, 0.1, 0.3]);
+        var mixture = LinearForceProcess.RotatingFromData(g, [1.0, 0.0, -0.5, 1.5, 0.2, -1.0]);
+        foreach (var p in new[] { gaussian, mixture })
+            foreach (double t in new[] { 0.3, 0.7 })
+            {
+                double curl = Curl(p, [0.4, -0.3], t);
+                // For A = H I + G J the rotation contributes 2 G to the curl; the score part is always a gradient.
+                Assert.Equal(2 * g * (1 - t), curl, 1e-6);
+            }
+    }
+
     [Fact]
     public void MeanFollowsTheClosedFormOfCommutingRotations()
     {
