@@ -98,9 +98,9 @@ public static class EntropyProduction
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is out of range or <paramref name="samples"/> &lt; 2.</exception>
     public static EntropyProductionRate MonteCarloRate(NoiseSchedule schedule, IMarginalDensity density, double t, int samples, Random random)
     {
-        var engine = MonteCarloEngine.FromDensity(schedule, density, samples, random);
+        ArgumentNullException.ThrowIfNull(schedule);
         CheckTime(schedule, t);
-        return engine.Rate(t, null, 0);
+        return MonteCarloEngine.FromDensity(schedule, density, samples, random).Rate(t, null, 0);
     }
 
     /// <summary>Monte Carlo entropy production rate at time t, with y resampled from data rows and E[y | x] from any denoiser.</summary>
@@ -116,9 +116,9 @@ public static class EntropyProduction
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is out of range or <paramref name="samples"/> &lt; 2.</exception>
     public static EntropyProductionRate MonteCarloRate(NoiseSchedule schedule, IDenoiser denoiser, ReadOnlySpan<double> data, double t, int samples, Random random)
     {
-        var engine = MonteCarloEngine.FromData(schedule, denoiser, data, samples, random);
+        ArgumentNullException.ThrowIfNull(schedule);
         CheckTime(schedule, t);
-        return engine.Rate(t, null, 0);
+        return MonteCarloEngine.FromData(schedule, denoiser, data, samples, random).Rate(t, null, 0);
     }
 
     /// <summary>Monte Carlo time integrals (c2, S_tot and parts, with standard errors), data drawn from the density's data law.</summary>
