@@ -31,19 +31,19 @@ public sealed class CondOtSchedule : NoiseSchedule
     public override double MaxTime => Tau * (1 - EndCutoff);
 
     /// <inheritdoc />
-    public override double M(double t) => 1 - t / Tau;
+    protected override double MCore(double t) => 1 - t / Tau;
 
     /// <inheritdoc />
-    public override double Sigma(double t) => t / Tau;
+    protected override double SigmaCore(double t) => t / Tau;
 
     /// <inheritdoc />
-    public override double MDot(double t) => -1 / Tau;
+    protected override double MDotCore(double t) => -1 / Tau;
 
     /// <inheritdoc />
-    public override double SigmaDot(double t) => 1 / Tau;
+    protected override double SigmaDotCore(double t) => 1 / Tau;
 
     /// <inheritdoc />
-    public override double LogSnr(double t) => Math.Log((Tau - t) / t);
+    protected override double LogSnrCore(double t) => Math.Log((Tau - t) / t);
 
     /// <summary>The time t = tau / (1 + exp(lambda)), clamped to [0, <see cref="NoiseSchedule.MaxTime"/>].</summary>
     /// <param name="logSnr">The log-SNR lambda; not NaN.</param>

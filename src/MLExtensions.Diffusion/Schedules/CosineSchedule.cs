@@ -26,23 +26,23 @@ public sealed class CosineSchedule : NoiseSchedule
     public override double MaxTime => Tau * (1 - EndCutoff);
 
     /// <inheritdoc />
-    public override double M(double t) => Math.Cos(0.5 * Math.PI * t / Tau);
+    protected override double MCore(double t) => Math.Cos(0.5 * Math.PI * t / Tau);
 
     /// <inheritdoc />
-    public override double Sigma(double t) => Math.Sin(0.5 * Math.PI * t / Tau);
+    protected override double SigmaCore(double t) => Math.Sin(0.5 * Math.PI * t / Tau);
 
     /// <inheritdoc />
-    public override double MDot(double t) => -0.5 * Math.PI / Tau * Math.Sin(0.5 * Math.PI * t / Tau);
+    protected override double MDotCore(double t) => -0.5 * Math.PI / Tau * Math.Sin(0.5 * Math.PI * t / Tau);
 
     /// <inheritdoc />
-    public override double SigmaDot(double t) => 0.5 * Math.PI / Tau * Math.Cos(0.5 * Math.PI * t / Tau);
+    protected override double SigmaDotCore(double t) => 0.5 * Math.PI / Tau * Math.Cos(0.5 * Math.PI * t / Tau);
 
     /// <summary>The bath temperature T_t = -d/dt ln m = (pi / (2 tau)) tan(pi u / 2) (VP identity).</summary>
     /// <param name="t">Time in [0, tau).</param>
-    public override double Temperature(double t) => 0.5 * Math.PI / Tau * Math.Tan(0.5 * Math.PI * t / Tau);
+    protected override double TemperatureCore(double t) => 0.5 * Math.PI / Tau * Math.Tan(0.5 * Math.PI * t / Tau);
 
     /// <inheritdoc />
-    public override double LogSnr(double t) => -Math.Log(Math.Tan(0.5 * Math.PI * t / Tau));
+    protected override double LogSnrCore(double t) => -Math.Log(Math.Tan(0.5 * Math.PI * t / Tau));
 
     /// <summary>
     /// The time with log-SNR <paramref name="logSnr"/>: lambda = ln cot(pi u / 2), so u = (2 / pi) atan(exp(-lambda));

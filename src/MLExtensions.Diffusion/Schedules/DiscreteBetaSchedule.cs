@@ -11,7 +11,7 @@ namespace MLExtensions.Diffusion.Schedules;
 /// This is the continuous VP process with the piecewise-constant rate beta(t) = -ln alpha_k, so the schedule stays
 /// variance preserving and sigma/m increasing, with f_t(x) = (1/2) ln(alpha_k) x and T_t = -(1/2) ln alpha_k on that
 /// interval. At an integer t = k the derivatives are those of the interval (k - 1, k] ending there (of (0, 1] at t = 0).
-/// sigma behaves like sqrt(t) at 0, so <see cref="SigmaDot"/>(0) is +infinity; <see cref="Temperature"/> and
+/// sigma behaves like sqrt(t) at 0, so <see cref="NoiseSchedule.SigmaDot"/>(0) is +infinity; <see cref="NoiseSchedule.Temperature"/> and
 /// <see cref="NoiseSchedule.DriftRate"/> stay finite.</para>
 /// <para>Li, Wei, Chen, Chi, arXiv:2306.09251; Li, Huang, Efimov, Wei, Chi, Chen, arXiv:2403.03852; Ho, Jain, Abbeel,
 /// arXiv:2006.11239 (linear betas).</para>
@@ -120,7 +120,7 @@ public sealed class DiscreteBetaSchedule : NoiseSchedule
 
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is not in [0, T].</exception>
-    public override double M(double t)
+    protected override double MCore(double t)
     {
         Locate(t, out double l);
         return Math.Exp(0.5 * l);
@@ -128,7 +128,7 @@ public sealed class DiscreteBetaSchedule : NoiseSchedule
 
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is not in [0, T].</exception>
-    public override double Sigma(double t)
+    protected override double SigmaCore(double t)
     {
         Locate(t, out double l);
         return SigmaFromLogAlphaBar(l);
@@ -143,7 +143,7 @@ public sealed class DiscreteBetaSchedule : NoiseSchedule
 
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is not in [0, T].</exception>
-    public override double MDot(double t)
+    protected override double MDotCore(double t)
     {
         int k = Locate(t, out double l);
         return 0.5 * _logAlphas[k - 1] * Math.Exp(0.5 * l);
@@ -151,7 +151,7 @@ public sealed class DiscreteBetaSchedule : NoiseSchedule
 
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is not in [0, T].</exception>
-    public override double SigmaDot(double t)
+    protected override double SigmaDotCore(double t)
     {
         int k = Locate(t, out double l);
         double sigma = SigmaFromLogAlphaBar(l);
@@ -160,7 +160,7 @@ public sealed class DiscreteBetaSchedule : NoiseSchedule
 
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is not in [0, T].</exception>
-    public override double LogSnr(double t)
+    protected override double LogSnrCore(double t)
     {
         Locate(t, out double l);
         return 0.5 * l - Math.Log(SigmaFromLogAlphaBar(l));
@@ -168,9 +168,9 @@ public sealed class DiscreteBetaSchedule : NoiseSchedule
 
     /// <summary>T_t = -(1/2) ln alpha_k on (k - 1, k]: finite also at t = 0.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is not in [0, T].</exception>
-    public override double Temperature(double t) => -0.5 * _logAlphas[Locate(t, out _) - 1];
+    protected override double TemperatureCore(double t) => -0.5 * _logAlphas[Locate(t, out _) - 1];
 
     /// <summary>d/dt ln m = (1/2) ln alpha_k on (k - 1, k].</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is not in [0, T].</exception>
-    public override double DriftRate(double t) => 0.5 * _logAlphas[Locate(t, out _) - 1];
+    protected override double DriftRateCore(double t) => 0.5 * _logAlphas[Locate(t, out _) - 1];
 }

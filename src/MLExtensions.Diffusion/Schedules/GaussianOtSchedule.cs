@@ -45,21 +45,21 @@ public sealed class GaussianOtSchedule : NoiseSchedule
     public override double MaxTime => Tau * (1 - EndCutoff);
 
     /// <inheritdoc />
-    public override double M(double t) => 1 - t / Tau;
+    protected override double MCore(double t) => 1 - t / Tau;
 
     /// <inheritdoc />
-    public override double Sigma(double t)
+    protected override double SigmaCore(double t)
     {
         double u = t / Tau;
         return Math.Sqrt(u * u + 2 * DataStd * u * (1 - u));
     }
 
     /// <inheritdoc />
-    public override double MDot(double t) => -1 / Tau;
+    protected override double MDotCore(double t) => -1 / Tau;
 
     /// <summary>dsigma/dt = (u + s0 (1 - 2 u)) / (tau sigma); +infinity at t = 0 when s0 &gt; 0.</summary>
     /// <param name="t">Time in [0, tau].</param>
-    public override double SigmaDot(double t)
+    protected override double SigmaDotCore(double t)
     {
         double u = t / Tau;
         double s = Sigma(t);
@@ -69,7 +69,7 @@ public sealed class GaussianOtSchedule : NoiseSchedule
 
     /// <summary>The bath temperature T_t = (s0 + u (1 - s0)) / (tau (1 - u)), exact also at t = 0.</summary>
     /// <param name="t">Time in [0, tau).</param>
-    public override double Temperature(double t)
+    protected override double TemperatureCore(double t)
     {
         double u = t / Tau;
         return (DataStd + u * (1 - DataStd)) / (Tau * (1 - u));

@@ -35,31 +35,75 @@ public abstract class NoiseSchedule
     public abstract string Name { get; }
 
     /// <summary>The signal scale m_t.</summary>
-    public abstract double M(double t);
+    /// <param name="t">Time in [0, <see cref="Tau"/>].</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is NaN or outside [0, <see cref="Tau"/>].</exception>
+    public double M(double t) => MCore(CheckTime(t));
 
     /// <summary>The noise scale sigma_t.</summary>
-    public abstract double Sigma(double t);
+    /// <param name="t">Time in [0, <see cref="Tau"/>].</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is NaN or outside [0, <see cref="Tau"/>].</exception>
+    public double Sigma(double t) => SigmaCore(CheckTime(t));
 
     /// <summary>The time derivative dm/dt.</summary>
-    public abstract double MDot(double t);
+    /// <param name="t">Time in [0, <see cref="Tau"/>].</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is NaN or outside [0, <see cref="Tau"/>].</exception>
+    public double MDot(double t) => MDotCore(CheckTime(t));
 
     /// <summary>The time derivative dsigma/dt.</summary>
-    public abstract double SigmaDot(double t);
+    /// <param name="t">Time in [0, <see cref="Tau"/>].</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is NaN or outside [0, <see cref="Tau"/>].</exception>
+    public double SigmaDot(double t) => SigmaDotCore(CheckTime(t));
 
     /// <summary>The log signal-to-noise ratio lambda_t = ln(m_t / sigma_t); +infinity at sigma = 0.</summary>
-    public virtual double LogSnr(double t) => Math.Log(M(t) / Sigma(t));
+    /// <param name="t">Time in [0, <see cref="Tau"/>].</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is NaN or outside [0, <see cref="Tau"/>].</exception>
+    public double LogSnr(double t) => LogSnrCore(CheckTime(t));
 
     /// <summary>
     /// The bath temperature T_t = m sigma d/dt(sigma/m) = sigma sigmadot - sigma^2 mdot / m (SPEC section 1).
     /// </summary>
-    public virtual double Temperature(double t)
-    {
-        double m = M(t), s = Sigma(t);
-        return s * SigmaDot(t) - s * s * MDot(t) / m;
-    }
+    /// <param name="t">Time in [0, <see cref="Tau"/>].</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is NaN or outside [0, <see cref="Tau"/>].</exception>
+    public double Temperature(double t) => TemperatureCore(CheckTime(t));
 
     /// <summary>The drift rate d/dt ln m_t, so that the forward drift is f_t(x) = DriftRate(t) x.</summary>
-    public virtual double DriftRate(double t) => MDot(t) / M(t);
+    /// <param name="t">Time in [0, <see cref="Tau"/>].</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is NaN or outside [0, <see cref="Tau"/>].</exception>
+    public double DriftRate(double t) => DriftRateCore(CheckTime(t));
+
+    /// <summary>m_t for a time already checked to lie in [0, tau].</summary>
+    protected abstract double MCore(double t);
+
+    /// <summary>sigma_t for a time already checked to lie in [0, tau].</summary>
+    protected abstract double SigmaCore(double t);
+
+    /// <summary>dm/dt for a time already checked to lie in [0, tau].</summary>
+    protected abstract double MDotCore(double t);
+
+    /// <summary>dsigma/dt for a time already checked to lie in [0, tau].</summary>
+    protected abstract double SigmaDotCore(double t);
+
+    /// <summary>ln(m / sigma) for a time already checked; override where a closed form is more accurate.</summary>
+    protected virtual double LogSnrCore(double t) => Math.Log(MCore(t) / SigmaCore(t));
+
+    /// <summary>T_t for a time already checked; override where the generic formula loses accuracy (e.g. t = 0).</summary>
+    protected virtual double TemperatureCore(double t)
+    {
+        double m = MCore(t), s = SigmaCore(t);
+        return s * SigmaDotCore(t) - s * s * MDotCore(t) / m;
+    }
+
+    /// <summary>d/dt ln m for a time already checked.</summary>
+    protected virtual double DriftRateCore(double t) => MDotCore(t) / MCore(t);
+
+    /// <summary>Returns <paramref name="t"/> when it lies in [0, tau]; throws otherwise.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is NaN or outside [0, <see cref="Tau"/>].</exception>
+    protected double CheckTime(double t)
+    {
+        if (!(t >= 0 && t <= Tau))
+            throw new ArgumentOutOfRangeException(nameof(t), t, $"The time must lie in [0, {Tau}] for the {Name} schedule.");
+        return t;
+    }
 
     /// <summary>
     /// The time at which the log-SNR equals <paramref name="logSnr"/>, found by bisection on [0, <see cref="MaxTime"/>]

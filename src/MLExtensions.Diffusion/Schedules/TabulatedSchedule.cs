@@ -98,19 +98,19 @@ public sealed class TabulatedSchedule : NoiseSchedule
 
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is outside [0, tau] or NaN.</exception>
-    public override double M(double t) => Value(_m, _dm, t);
+    protected override double MCore(double t) => Value(_m, _dm, t);
 
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is outside [0, tau] or NaN.</exception>
-    public override double Sigma(double t) => Value(_s, _ds, t);
+    protected override double SigmaCore(double t) => Value(_s, _ds, t);
 
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is outside [0, tau] or NaN.</exception>
-    public override double MDot(double t) => Derivative(_m, _dm, t);
+    protected override double MDotCore(double t) => Derivative(_m, _dm, t);
 
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is outside [0, tau] or NaN.</exception>
-    public override double SigmaDot(double t) => Derivative(_s, _ds, t);
+    protected override double SigmaDotCore(double t) => Derivative(_s, _ds, t);
 
     private static double ValidTau(ReadOnlySpan<double> times, ReadOnlySpan<double> m, ReadOnlySpan<double> sigma)
     {

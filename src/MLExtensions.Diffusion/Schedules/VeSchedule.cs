@@ -26,19 +26,19 @@ public sealed class VeSchedule : NoiseSchedule
     public override string Name => "ve";
 
     /// <inheritdoc />
-    public override double M(double t) => 1.0;
+    protected override double MCore(double t) => 1.0;
 
     /// <inheritdoc />
-    public override double Sigma(double t) => t;
+    protected override double SigmaCore(double t) => t;
 
     /// <inheritdoc />
-    public override double MDot(double t) => 0.0;
+    protected override double MDotCore(double t) => 0.0;
 
     /// <inheritdoc />
-    public override double SigmaDot(double t) => 1.0;
+    protected override double SigmaDotCore(double t) => 1.0;
 
     /// <inheritdoc />
-    public override double LogSnr(double t) => -Math.Log(t);
+    protected override double LogSnrCore(double t) => -Math.Log(t);
 
     /// <summary>The time t = exp(-lambda), clamped to [0, <see cref="NoiseSchedule.MaxTime"/>].</summary>
     /// <param name="logSnr">The log-SNR lambda; not NaN.</param>

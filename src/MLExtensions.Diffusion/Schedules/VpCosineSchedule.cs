@@ -74,21 +74,21 @@ public sealed class VpCosineSchedule : NoiseSchedule
     }
 
     /// <inheritdoc />
-    public override double M(double t) => Math.Cos(Theta(t)) / _cosTheta0;
+    protected override double MCore(double t) => Math.Cos(Theta(t)) / _cosTheta0;
 
     /// <inheritdoc />
-    public override double Sigma(double t)
+    protected override double SigmaCore(double t)
     {
         double dth = _thetaRate * t; // theta - theta0, without cancellation
         return Math.Sqrt(Math.Max(0, Math.Sin(dth) * Math.Sin(2 * _theta0 + dth))) / _cosTheta0;
     }
 
     /// <inheritdoc />
-    public override double MDot(double t) => -_thetaRate * Math.Sin(Theta(t)) / _cosTheta0;
+    protected override double MDotCore(double t) => -_thetaRate * Math.Sin(Theta(t)) / _cosTheta0;
 
     /// <summary>The time derivative dsigma/dt = -m mdot / sigma; +infinity at t = 0 when the offset is positive.</summary>
     /// <param name="t">Time in [0, tau].</param>
-    public override double SigmaDot(double t)
+    protected override double SigmaDotCore(double t)
     {
         double s = Sigma(t);
         if (s == 0) return Offset > 0 ? double.PositiveInfinity : _thetaRate;
@@ -97,13 +97,13 @@ public sealed class VpCosineSchedule : NoiseSchedule
 
     /// <summary>The bath temperature T_t = -d/dt ln m = theta' tan theta (VP identity, exact also at t = 0).</summary>
     /// <param name="t">Time in [0, tau].</param>
-    public override double Temperature(double t) => _thetaRate * Math.Tan(Theta(t));
+    protected override double TemperatureCore(double t) => _thetaRate * Math.Tan(Theta(t));
 
     /// <inheritdoc />
-    public override double DriftRate(double t) => -_thetaRate * Math.Tan(Theta(t));
+    protected override double DriftRateCore(double t) => -_thetaRate * Math.Tan(Theta(t));
 
     /// <inheritdoc />
-    public override double LogSnr(double t)
+    protected override double LogSnrCore(double t)
     {
         double dth = _thetaRate * t;
         return Math.Log(Math.Cos(_theta0 + dth)) - 0.5 * Math.Log(Math.Sin(dth) * Math.Sin(2 * _theta0 + dth));

@@ -60,18 +60,18 @@ public sealed class VpLinearSchedule : NoiseSchedule
     }
 
     /// <inheritdoc />
-    public override double M(double t) => Math.Exp(-0.5 * IntegratedBeta(t));
+    protected override double MCore(double t) => Math.Exp(-0.5 * IntegratedBeta(t));
 
     /// <inheritdoc />
-    public override double Sigma(double t) => Math.Sqrt(-ElementaryFunctions.ExpM1(-IntegratedBeta(t)));
+    protected override double SigmaCore(double t) => Math.Sqrt(-ElementaryFunctions.ExpM1(-IntegratedBeta(t)));
 
     /// <inheritdoc />
-    public override double MDot(double t) => -0.5 * Beta(t) * M(t);
+    protected override double MDotCore(double t) => -0.5 * Beta(t) * M(t);
 
     /// <summary>The time derivative dsigma/dt = beta m^2 / (2 sigma); +infinity at t = 0 when betaMin &gt; 0
     /// (sqrt((betaMax - betaMin) / 2) / tau there when betaMin = 0).</summary>
     /// <param name="t">Time in [0, tau].</param>
-    public override double SigmaDot(double t)
+    protected override double SigmaDotCore(double t)
     {
         double b = IntegratedBeta(t);
         if (b == 0) return _betaMin > 0 ? double.PositiveInfinity : Math.Sqrt(0.5 * _betaSlope) / Tau;
@@ -80,13 +80,13 @@ public sealed class VpLinearSchedule : NoiseSchedule
 
     /// <summary>The bath temperature T_t = beta(t) / 2 (VP identity T = -d/dt ln m, exact also at t = 0).</summary>
     /// <param name="t">Time in [0, tau].</param>
-    public override double Temperature(double t) => 0.5 * Beta(t);
+    protected override double TemperatureCore(double t) => 0.5 * Beta(t);
 
     /// <inheritdoc />
-    public override double DriftRate(double t) => -0.5 * Beta(t);
+    protected override double DriftRateCore(double t) => -0.5 * Beta(t);
 
     /// <inheritdoc />
-    public override double LogSnr(double t) => -0.5 * Math.Log(ElementaryFunctions.ExpM1(IntegratedBeta(t)));
+    protected override double LogSnrCore(double t) => -0.5 * Math.Log(ElementaryFunctions.ExpM1(IntegratedBeta(t)));
 
     /// <summary>
     /// The time with log-SNR <paramref name="logSnr"/> in closed form: B = ln(1 + exp(-2 lambda)), then the positive

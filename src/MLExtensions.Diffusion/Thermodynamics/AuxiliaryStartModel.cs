@@ -1,4 +1,5 @@
 using MathNet.Numerics.LinearAlgebra;
+using MLExtensions.Diffusion.Denoisers;
 using MLExtensions.Diffusion.Randomness;
 using MLExtensions.Diffusion.Schedules;
 
@@ -16,11 +17,16 @@ namespace MLExtensions.Diffusion.Thermodynamics;
 /// fit), the pooled covariance and equal weights as the start, then EM steps until the mean log-likelihood improves
 /// by less than the tolerance or the iteration cap is reached. Each component covariance gets a ridge
 /// <c>regularization</c> * I to keep EM away from singular components.</para>
+/// <para>The fitted law is a <see cref="GaussianMixtureDenoiser"/> (<see cref="ToMarginalDensity"/>); <see cref="LogDensity"/>
+/// and <see cref="Sample"/> delegate to it, so the mixture density has one home. EM's E-step keeps its own Cholesky-based
+/// component log-densities because it needs the per-component responsibilities, which the shared mixture does not expose,
+/// and rebuilds the model every iteration, where one Cholesky per component is cheaper than the shared type's eigendecomposition.</para>
 /// <para>Immutable after fitting and thread-safe.</para>
 /// </remarks>
 public sealed class AuxiliaryStartModel
 {
     private readonly double[] _weights, _means, _covariances, _cholesky, _logNormalizers;
+    private GaussianMixtureDenoiser? _density;
 
     private AuxiliaryStartModel(int dimension, double[] weights, double[] means, double[] covariances, double meanLogLikelihood,
         int iterations, bool converged)
@@ -222,24 +228,10 @@ public sealed class AuxiliaryStartModel
     public void Sample(Random random, Span<double> destination)
     {
         ArgumentNullException.ThrowIfNull(random);
-        int d = Dimension, dd = d * d;
+        int d = Dimension;
         if (destination.Length == 0 || destination.Length % d != 0)
             throw new ArgumentException($"The destination length {destination.Length} is not a positive multiple of the dimension {d}.", nameof(destination));
-        Span<double> z = d <= 128 ? stackalloc double[d] : new double[d];
-        for (int o = 0; o < destination.Length; o += d)
-        {
-            double u = random.NextDouble();
-            int c = 0;
-            while (c < Components - 1 && (u -= _weights[c]) >= 0) c++;
-            StandardNormal.Fill(random, z);
-            ReadOnlySpan<double> l = _cholesky.AsSpan(c * dd, dd);
-            for (int i = 0; i < d; i++)
-            {
-                double v = _means[c * d + i];
-                for (int j = 0; j <= i; j++) v += l[i * d + j] * z[j];
-                destination[o + i] = v;
-            }
-        }
+        ToMarginalDensity().SampleData(random, destination);
     }
 
     /// <summary>Writes the fitted log-density for every row of <paramref name="x"/>.</summary>
@@ -253,13 +245,31 @@ public sealed class AuxiliaryStartModel
             throw new ArgumentException($"The input length {x.Length} is not a positive multiple of the dimension {d}.", nameof(x));
         if (destination.Length != x.Length / d)
             throw new ArgumentException($"The destination length {destination.Length} should be {x.Length / d}.", nameof(destination));
-        Span<double> logs = Components <= 64 ? stackalloc double[Components] : new double[Components];
-        Span<double> z = d <= 128 ? stackalloc double[d] : new double[d];
-        for (int r = 0; r < destination.Length; r++)
+        ToMarginalDensity().LogDensity(x, 1, 0, destination);
+    }
+
+    /// <summary>
+    /// The fitted law as a <see cref="GaussianMixtureDenoiser"/>, sum_k w_k N(mu_k, C_k): its log-density at m = 1,
+    /// sigma = 0 is the fitted density, and it also gives the noised marginals, scores and the exact denoiser of the
+    /// fitted law (built once on first use, then cached).
+    /// </summary>
+    /// <returns>The mixture (one component for a fitted Gaussian).</returns>
+    /// <exception cref="ArgumentException">A fitted covariance is too ill-conditioned for the shared mixture (an eigenvalue at
+    /// most d * machine epsilon * the largest); raise the regularization.</exception>
+    public GaussianMixtureDenoiser ToMarginalDensity()
+    {
+        if (_density is { } cached) return cached;
+        int d = Dimension;
+        var covariances = new double[Components][,];
+        for (int c = 0; c < Components; c++)
         {
-            ComponentLogs(x.Slice(r * d, d), logs, z);
-            destination[r] = LogSumExp(logs);
+            var block = new double[d, d];
+            for (int i = 0; i < d; i++)
+                for (int j = 0; j < d; j++) block[i, j] = _covariances[(c * d + i) * d + j];
+            covariances[c] = block;
         }
+        // A race only builds the same immutable object twice.
+        return _density = GaussianMixtureDenoiser.Full(_weights, _means, covariances);
     }
 
     private static AuxiliaryStartModel Build(int d, double[] weights, double[] means, double[] covs, ReadOnlySpan<double> samples)

@@ -33,7 +33,7 @@ public static class CollapseTime
         if (!double.IsFinite(t) || t <= 0) throw new ArgumentOutOfRangeException(nameof(t), t, "The time must be finite and positive.");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(trainingPoints);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
-        return Math.Log(trainingPoints) / dimension + 0.5 + 0.5 * Math.Log(2 * Math.PI * -ElementaryFunctions.ExpM1(-2 * t));
+        return Math.Log(trainingPoints) / dimension + 0.5 + 0.5 * Math.Log(2 * Math.PI * SymmetricGaussianMixtureOu.AddedVariance(t));
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using MathNet.Numerics.Integration;
-using MLExtensions.Diffusion.Randomness;
+using MLExtensions.Diffusion.Denoisers;
 using MLExtensions.Diffusion.Schedules;
+using MLExtensions.Diffusion.Transport;
 
 namespace MLExtensions.Diffusion.Thermodynamics;
 
@@ -15,7 +16,9 @@ namespace MLExtensions.Diffusion.Thermodynamics;
 /// temperature (<see cref="NoiseSchedule.Temperature"/>), so G = integral_0^T T_t E|s - grad ln P_t|^2 dt.</para>
 /// <para>Data families: diagonal Gaussian N(mean, diag(v)) (KL in closed form: P_T = N(m mean, m^2 v + sigma^2)) and
 /// diagonal Gaussian mixtures sum w_k N(mu_k, diag(v_k)) (P_t in closed form, SPEC section 8; KL by Monte Carlo over
-/// P_T). The prior is N(0, I), the stationary law of VP schedules. The time integral in G uses Gauss-Legendre
+/// P_T). The data laws, their noised marginals P_t and scores are those of <see cref="GaussianDenoiser"/> and
+/// <see cref="GaussianMixtureDenoiser"/>; the Gaussian KL is <see cref="GaussianDivergence.KullbackLeibler(double, double, double, double)"/>.
+/// The prior is N(0, I), the stationary law of VP schedules. The time integral in G uses Gauss-Legendre
 /// quadrature on [0, T] (no end-point evaluations, so schedules singular at t = 0 are fine), and the expectation at
 /// each node a Monte Carlo mean over fresh samples of P_t.</para>
 /// </remarks>
@@ -35,9 +38,9 @@ public static class DiffusionTimeTradeoff
     public static double GaussianPriorKl(NoiseSchedule schedule, ReadOnlySpan<double> mean, ReadOnlySpan<double> variance, double horizon)
     {
         ArgumentNullException.ThrowIfNull(schedule);
-        var data = DiagonalMixture.Create([1.0], mean, variance, nameof(mean), nameof(variance));
+        var data = GaussianDenoiser.Diagonal(mean, variance);
         CheckHorizon(schedule, horizon, nameof(horizon));
-        return data.GaussianPriorKl(schedule.M(horizon), schedule.Sigma(horizon));
+        return GaussianPriorKl(data, schedule.M(horizon), schedule.Sigma(horizon));
     }
 
     /// <summary>
@@ -58,7 +61,7 @@ public static class DiffusionTimeTradeoff
         ReadOnlySpan<double> variance, ScoreFunction model, ReadOnlySpan<double> horizons, Random random,
         int sampleCount = 2048, int quadratureOrder = 24)
     {
-        var data = DiagonalMixture.Create([1.0], mean, variance, nameof(mean), nameof(variance));
+        var data = GaussianDenoiser.Diagonal(mean, variance);
         return Evaluate(schedule, data, model, horizons, random, sampleCount, quadratureOrder);
     }
 
@@ -81,11 +84,28 @@ public static class DiffusionTimeTradeoff
         ReadOnlySpan<double> means, ReadOnlySpan<double> variances, ScoreFunction model, ReadOnlySpan<double> horizons,
         Random random, int sampleCount = 2048, int quadratureOrder = 24)
     {
-        var data = DiagonalMixture.Create(weights, means, variances, nameof(means), nameof(variances));
+        var data = GaussianMixtureDenoiser.Diagonal(weights, means, variances);
         return Evaluate(schedule, data, model, horizons, random, sampleCount, quadratureOrder);
     }
 
-    private static DiffusionTimeTradeoffResult Evaluate(NoiseSchedule schedule, DiagonalMixture data, ScoreFunction model,
+    /// <summary>KL(P_T || N(0, I)) = sum_j KL(N(m mean_j, m^2 v_j + sigma^2) || N(0, 1)) for Gaussian data N(mean, diag(v)).</summary>
+    private static double GaussianPriorKl(GaussianDenoiser data, double m, double sigma)
+    {
+        ReadOnlySpan<double> mean = data.Mean, variance = data.Variance;
+        double kl = 0;
+        for (int j = 0; j < mean.Length; j++)
+            kl += GaussianDivergence.KullbackLeibler(m * mean[j], Math.Sqrt(m * m * variance[j] + sigma * sigma), 0, 1);
+        return kl;
+    }
+
+    /// <summary>Fills <paramref name="x"/> with rows of P_t: x = m y + sigma eps with y ~ q.</summary>
+    private static void SampleMarginal(IMarginalDensity data, Random random, double m, double sigma, Span<double> x)
+    {
+        data.SampleData(random, x);
+        AuxiliaryStartModel.SampleForwardMarginal(x, data.Dimension, m, sigma, 1, random).CopyTo(x);
+    }
+
+    private static DiffusionTimeTradeoffResult Evaluate(NoiseSchedule schedule, IMarginalDensity data, ScoreFunction model,
         ReadOnlySpan<double> horizons, Random random, int sampleCount, int quadratureOrder)
     {
         ArgumentNullException.ThrowIfNull(schedule);
@@ -106,6 +126,8 @@ public static class DiffusionTimeTradeoff
         var truth = new double[x.Length];
         var modelScore = new double[x.Length];
         var logP = new double[sampleCount];
+        var logPrior = new double[sampleCount];
+        var prior = GaussianDenoiser.Isotropic(new double[d], 1.0);
         var points = new DiffusionTimeTradeoffPoint[horizons.Length];
         double bestTotal = double.PositiveInfinity, bestHorizon = horizons[0];
         for (int h = 0; h < horizons.Length; h++)
@@ -113,20 +135,19 @@ public static class DiffusionTimeTradeoff
             double horizon = horizons[h];
             double m = schedule.M(horizon), sigma = schedule.Sigma(horizon);
             double kl, klError = 0;
-            if (data.Components == 1)
+            if (data is GaussianDenoiser gaussian)
             {
-                kl = data.GaussianPriorKl(m, sigma);
+                kl = GaussianPriorKl(gaussian, m, sigma);
             }
             else
             {
-                data.Sample(random, m, sigma, x);
+                SampleMarginal(data, random, m, sigma, x);
                 data.LogDensity(x, m, sigma, logP);
+                prior.LogDensity(x, 1, 0, logPrior);
                 double sum = 0, sum2 = 0;
                 for (int r = 0; r < sampleCount; r++)
                 {
-                    double xx = 0;
-                    for (int j = 0; j < d; j++) xx += x[r * d + j] * x[r * d + j];
-                    double v = logP[r] + 0.5 * xx + 0.5 * d * Math.Log(2 * Math.PI);
+                    double v = logP[r] - logPrior[r];
                     sum += v;
                     sum2 += v * v;
                 }
@@ -140,7 +161,7 @@ public static class DiffusionTimeTradeoff
             {
                 double t = rule.Abscissas[k], w = rule.Weights[k];
                 double mt = schedule.M(t), st = schedule.Sigma(t), temperature = schedule.Temperature(t);
-                data.Sample(random, mt, st, x);
+                SampleMarginal(data, random, mt, st, x);
                 data.Score(x, mt, st, truth);
                 model(x, t, modelScore);
                 double sum = 0, sum2 = 0;
@@ -176,143 +197,5 @@ public static class DiffusionTimeTradeoff
     {
         if (!double.IsFinite(horizon) || horizon <= 0 || horizon > schedule.MaxTime)
             throw new ArgumentOutOfRangeException(name, horizon, $"Every horizon must lie in (0, {schedule.MaxTime}] (the schedule's MaxTime).");
-    }
-
-    /// <summary>
-    /// sum_k w_k N(mu_k, diag(v_k)) noised as x = m y + sigma eps. To be replaced by the shared Gaussian-mixture
-    /// denoiser/density of the Denoisers folder once it exists.
-    /// </summary>
-    private sealed class DiagonalMixture
-    {
-        private readonly double[] _weights, _means, _variances;
-
-        private DiagonalMixture(double[] weights, double[] means, double[] variances)
-        {
-            _weights = weights;
-            _means = means;
-            _variances = variances;
-        }
-
-        public int Components => _weights.Length;
-
-        public int Dimension => _means.Length / _weights.Length;
-
-        public static DiagonalMixture Create(ReadOnlySpan<double> weights, ReadOnlySpan<double> means, ReadOnlySpan<double> variances,
-            string meansName, string variancesName)
-        {
-            if (weights.Length == 0) throw new ArgumentException("The weights must not be empty.", nameof(weights));
-            double total = 0;
-            foreach (double w in weights)
-            {
-                if (!double.IsFinite(w) || w <= 0) throw new ArgumentException("Every weight must be finite and positive.", nameof(weights));
-                total += w;
-            }
-            if (means.Length == 0 || means.Length % weights.Length != 0)
-                throw new ArgumentException($"The means must hold {weights.Length} non-empty rows (got length {means.Length}).", meansName);
-            foreach (double v in means)
-                if (!double.IsFinite(v)) throw new ArgumentException("The means hold a non-finite value.", meansName);
-            if (variances.Length != means.Length)
-                throw new ArgumentException($"The variances have {variances.Length} entries but the means have {means.Length}.", variancesName);
-            foreach (double v in variances)
-                if (!double.IsFinite(v) || v <= 0) throw new ArgumentException($"Every variance must be finite and positive (got {v}).", variancesName);
-            var w2 = weights.ToArray();
-            for (int k = 0; k < w2.Length; k++) w2[k] /= total;
-            return new DiagonalMixture(w2, means.ToArray(), variances.ToArray());
-        }
-
-        public double GaussianPriorKl(double m, double sigma)
-        {
-            double kl = 0;
-            for (int j = 0; j < _means.Length; j++)
-            {
-                double a = m * _means[j], s = m * m * _variances[j] + sigma * sigma;
-                kl += 0.5 * (s + a * a - 1 - Math.Log(s));
-            }
-            return kl;
-        }
-
-        public void Sample(Random random, double m, double sigma, Span<double> x)
-        {
-            int d = Dimension;
-            StandardNormal.Fill(random, x);
-            for (int o = 0; o < x.Length; o += d)
-            {
-                int k = PickComponent(random.NextDouble());
-                for (int j = 0; j < d; j++)
-                {
-                    int c = k * d + j;
-                    x[o + j] = m * _means[c] + Math.Sqrt(m * m * _variances[c] + sigma * sigma) * x[o + j];
-                }
-            }
-        }
-
-        public void LogDensity(ReadOnlySpan<double> x, double m, double sigma, Span<double> destination)
-        {
-            int d = Dimension, kCount = Components;
-            Span<double> logs = kCount <= 64 ? stackalloc double[kCount] : new double[kCount];
-            for (int r = 0; r < destination.Length; r++)
-            {
-                LogJoint(x.Slice(r * d, d), m, sigma, logs);
-                destination[r] = LogSumExp(logs);
-            }
-        }
-
-        public void Score(ReadOnlySpan<double> x, double m, double sigma, Span<double> destination)
-        {
-            int d = Dimension, kCount = Components;
-            Span<double> logs = kCount <= 64 ? stackalloc double[kCount] : new double[kCount];
-            for (int r = 0; r < x.Length / d; r++)
-            {
-                ReadOnlySpan<double> row = x.Slice(r * d, d);
-                LogJoint(row, m, sigma, logs);
-                double lse = LogSumExp(logs);
-                Span<double> dst = destination.Slice(r * d, d);
-                dst.Clear();
-                for (int k = 0; k < kCount; k++)
-                {
-                    double resp = Math.Exp(logs[k] - lse);
-                    for (int j = 0; j < d; j++)
-                    {
-                        int c = k * d + j;
-                        dst[j] -= resp * (row[j] - m * _means[c]) / (m * m * _variances[c] + sigma * sigma);
-                    }
-                }
-            }
-        }
-
-        private void LogJoint(ReadOnlySpan<double> row, double m, double sigma, Span<double> logs)
-        {
-            int d = Dimension;
-            for (int k = 0; k < logs.Length; k++)
-            {
-                double l = Math.Log(_weights[k]);
-                for (int j = 0; j < d; j++)
-                {
-                    int c = k * d + j;
-                    double s = m * m * _variances[c] + sigma * sigma, z = row[j] - m * _means[c];
-                    l -= 0.5 * (z * z / s + Math.Log(2 * Math.PI * s));
-                }
-                logs[k] = l;
-            }
-        }
-
-        private static double LogSumExp(ReadOnlySpan<double> values)
-        {
-            double max = double.NegativeInfinity;
-            foreach (double v in values) max = Math.Max(max, v);
-            double sum = 0;
-            foreach (double v in values) sum += Math.Exp(v - max);
-            return max + Math.Log(sum);
-        }
-
-        private int PickComponent(double u)
-        {
-            for (int k = 0; k < _weights.Length - 1; k++)
-            {
-                u -= _weights[k];
-                if (u < 0) return k;
-            }
-            return _weights.Length - 1;
-        }
     }
 }

@@ -1,6 +1,6 @@
-using MLExtensions.Diffusion.Numerics;
-using MathNet.Numerics;
+using MLExtensions.Diffusion.Denoisers;
 using MLExtensions.Diffusion.Randomness;
+using MLExtensions.Diffusion.Transport;
 
 namespace MLExtensions.Diffusion.Thermodynamics;
 
@@ -52,9 +52,10 @@ public static class FluctuationTheorem
     {
         CheckGaussian(mean, variance);
         CheckTau(tau);
-        double e = Math.Exp(-tau), delta = -ElementaryFunctions.ExpM1(-2 * tau), s = 0;
+        double e = Math.Exp(-tau), delta = SymmetricGaussianMixtureOu.AddedVariance(tau), s = 0;
         for (int j = 0; j < mean.Length; j++)
-            s += StandardNormalKl(mean[j], variance[j]) - StandardNormalKl(e * mean[j], e * e * variance[j] + delta);
+            s += GaussianDivergence.KullbackLeibler(mean[j], Math.Sqrt(variance[j]), 0, 1)
+                - GaussianDivergence.KullbackLeibler(e * mean[j], Math.Sqrt(e * e * variance[j] + delta), 0, 1);
         return s;
     }
 
@@ -77,22 +78,14 @@ public static class FluctuationTheorem
     {
         CheckGaussian(mean, variance);
         CheckCommon(tau, trajectoryCount, random, steps);
-        int d = mean.Length;
-        double[] mu = mean.ToArray(), v = variance.ToArray();
-        var x = new double[trajectoryCount * d];
-        StandardNormal.Fill(random, x);
-        for (int i = 0; i < x.Length; i++) x[i] = mu[i % d] + Math.Sqrt(v[i % d]) * x[i];
-        double e = Math.Exp(-tau), delta = -ElementaryFunctions.ExpM1(-2 * tau);
-        var muTau = new double[d];
-        var vTau = new double[d];
-        for (int j = 0; j < d; j++)
-        {
-            muTau[j] = e * mu[j];
-            vTau[j] = e * e * v[j] + delta;
-        }
+        var data = GaussianDenoiser.Diagonal(mean, variance);
+        var x = new double[trajectoryCount * mean.Length];
+        data.SampleData(random, x);
+        // OU marginal at tau: x_tau = e^-tau y + sqrt(1 - e^-2tau) eps, i.e. noise level m = e^-tau, sigma = sqrt(1 - e^-2tau).
+        double e = Math.Exp(-tau), noise = Math.Sqrt(SymmetricGaussianMixtureOu.AddedVariance(tau));
         bool risk = false;
-        foreach (double vj in v) risk |= vj <= 0.5;
-        return Run(x, d, (r, o) => DiagonalGaussianLogDensity(r, mu, v, o), (r, o) => DiagonalGaussianLogDensity(r, muTau, vTau, o),
+        foreach (double vj in variance) risk |= vj <= 0.5;
+        return Run(x, mean.Length, (r, o) => data.LogDensity(r, 1, 0, o), (r, o) => data.LogDensity(r, e, noise, o),
             tau, random, steps, risk);
     }
 
@@ -182,20 +175,15 @@ public static class FluctuationTheorem
         int n = x.Length / d;
         var s = new double[n];
         logDensity0(x, s);
-        var heat0 = new double[n];
         for (int r = 0; r < n; r++)
-        {
             if (double.IsNaN(s[r]) || double.IsPositiveInfinity(s[r]))
                 throw new ArgumentException($"ln P_0 returned {s[r]} for row {r}.", nameof(logDensity0));
-            double u = 0;
-            for (int j = 0; j < d; j++) u += x[r * d + j] * x[r * d + j];
-            heat0[r] = 0.5 * u;
-        }
+        var start = x.ToArray();
 
         var z = new double[x.Length];
         if (steps == 0)
         {
-            double e = Math.Exp(-tau), noise = Math.Sqrt(-ElementaryFunctions.ExpM1(-2 * tau));
+            double e = Math.Exp(-tau), noise = Math.Sqrt(SymmetricGaussianMixtureOu.AddedVariance(tau));
             StandardNormal.Fill(random, z);
             for (int i = 0; i < x.Length; i++) x[i] = e * x[i] + noise * z[i];
         }
@@ -216,9 +204,7 @@ public static class FluctuationTheorem
         {
             if (double.IsNaN(lnTau[r]) || double.IsPositiveInfinity(lnTau[r]))
                 throw new ArgumentException($"ln P_tau returned {lnTau[r]} for row {r}.", nameof(logDensityTau));
-            double u = 0;
-            for (int j = 0; j < d; j++) u += x[r * d + j] * x[r * d + j];
-            double stot = s[r] - lnTau[r] + heat0[r] - 0.5 * u;
+            double stot = s[r] - lnTau[r] + OuHeat(start.AsSpan(r * d, d), x.AsSpan(r * d, d));
             double w = Math.Exp(-stot);
             sumW += w;
             sumW2 += w * w;
@@ -231,26 +217,6 @@ public static class FluctuationTheorem
         double ess = sumW2 > 0 ? sumW * sumW / sumW2 : 0;
         return new FluctuationTheoremResult(meanW, Math.Sqrt(varW / n), meanS, Math.Sqrt(varS / n), n, ess, risk);
     }
-
-    private static void DiagonalGaussianLogDensity(ReadOnlySpan<double> rows, double[] mean, double[] variance, Span<double> destination)
-    {
-        int d = mean.Length;
-        double c = 0;
-        for (int j = 0; j < d; j++) c -= 0.5 * Math.Log(2 * Math.PI * variance[j]);
-        for (int r = 0; r < destination.Length; r++)
-        {
-            double q = 0;
-            for (int j = 0; j < d; j++)
-            {
-                double z = rows[r * d + j] - mean[j];
-                q += z * z / variance[j];
-            }
-            destination[r] = c - 0.5 * q;
-        }
-    }
-
-    /// <summary>KL(N(a, v) || N(0, 1)) = (v + a^2 - 1 - ln v) / 2 (to be replaced by Transport's Gaussian KL).</summary>
-    private static double StandardNormalKl(double a, double v) => 0.5 * (v + a * a - 1 - Math.Log(v));
 
     private static void CheckGaussian(ReadOnlySpan<double> mean, ReadOnlySpan<double> variance)
     {

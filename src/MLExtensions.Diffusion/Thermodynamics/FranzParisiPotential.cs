@@ -1,5 +1,3 @@
-using MLExtensions.Diffusion.Randomness;
-
 namespace MLExtensions.Diffusion.Thermodynamics;
 
 /// <summary>
@@ -55,10 +53,8 @@ public static class FranzParisiPotential
 
         double e = Math.Exp(-t), delta = SymmetricGaussianMixtureOu.AddedVariance(t), noise = Math.Sqrt(delta);
         var reference = new double[sampleCount];
-        var xt = new double[sampleCount];
         mixture.Sample(random, 0, reference);
-        StandardNormal.Fill(random, xt);
-        for (int i = 0; i < sampleCount; i++) xt[i] = e * reference[i] + noise * xt[i];
+        var xt = AuxiliaryStartModel.SampleForwardMarginal(reference, 1, e, noise, 1, random);
 
         // -ln q(x0) is even in x0, so -ln q(q sgn(x0*)) = -ln q(q): one evaluation per overlap.
         var logPrior = new double[overlaps.Length];

@@ -1,6 +1,5 @@
+using MLExtensions.Diffusion.Denoisers;
 using MLExtensions.Diffusion.Numerics;
-using MathNet.Numerics;
-using MLExtensions.Diffusion.Randomness;
 
 namespace MLExtensions.Diffusion.Thermodynamics;
 
@@ -12,6 +11,9 @@ namespace MLExtensions.Diffusion.Thermodynamics;
 /// <remarks>
 /// <para>Closed forms (SPEC section 7): P_t = 1/2 N(+mu_t, Sigma_t I) + 1/2 N(-mu_t, Sigma_t I) with mu_t = mu e^-t,
 /// Sigma_t = 1 - e^-2t + s^2 e^-2t, and score grad ln P_t(x) = [tanh(x . mu_t / Sigma_t) mu_t - x] / Sigma_t.</para>
+/// <para>P_t is the law of x_t = m y + sigma eps with m = e^-t and sigma = sqrt(1 - e^-2t), so the log-density, score
+/// and sampling delegate to <see cref="GaussianMixtureDenoiser"/> (the one home of the mixture formulas, SPEC section 8)
+/// at that noise level; the tanh form above is what it reduces to for two equal-weight isotropic components.</para>
 /// <para>References: Biroli, Bonnaire, de Bortoli, Mezard, "Dynamical regimes of diffusion models", arXiv:2402.18491;
 /// Yu and Huang, Phys. Rev. E 111, 014111 (arXiv:2405.11932).</para>
 /// <para>Immutable and thread-safe.</para>
@@ -19,6 +21,7 @@ namespace MLExtensions.Diffusion.Thermodynamics;
 public sealed class SymmetricGaussianMixtureOu
 {
     private readonly double[] _mu;
+    private readonly GaussianMixtureDenoiser _data;
 
     /// <summary>Creates the mixture 1/2 N(+mu, s^2 I) + 1/2 N(-mu, s^2 I).</summary>
     /// <param name="mu">The mean of the "+" component; its length is the dimension d.</param>
@@ -37,7 +40,18 @@ public sealed class SymmetricGaussianMixtureOu
         double n2 = 0;
         foreach (double v in _mu) n2 += v * v;
         MuNormSquared = n2;
+        var means = new double[2 * _mu.Length];
+        for (int j = 0; j < _mu.Length; j++)
+        {
+            means[j] = _mu[j];
+            means[_mu.Length + j] = -_mu[j];
+        }
+        _data = GaussianMixtureDenoiser.Isotropic([0.5, 0.5], means, [s, s]);
     }
+
+    /// <summary>The data law q = 1/2 N(+mu, s^2 I) + 1/2 N(-mu, s^2 I) as a marginal density (P_t is its marginal at
+    /// m = e^-t, sigma = sqrt(1 - e^-2t)).</summary>
+    public IMarginalDensity Data => _data;
 
     /// <summary>The dimension d.</summary>
     public int Dimension => _mu.Length;
@@ -76,20 +90,8 @@ public sealed class SymmetricGaussianMixtureOu
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is negative or not finite.</exception>
     public void LogDensity(ReadOnlySpan<double> x, double t, Span<double> destination)
     {
-        int rows = CheckRows(x, destination.Length, 1, nameof(destination));
-        double sig = ComponentVariance(t), e = Math.Exp(-t), d = Dimension;
-        double constant = -0.5 * MuNormSquared * e * e / sig - 0.5 * d * Math.Log(2 * Math.PI * sig);
-        for (int r = 0; r < rows; r++)
-        {
-            ReadOnlySpan<double> row = x.Slice(r * Dimension, Dimension);
-            double xx = 0, xm = 0;
-            for (int j = 0; j < row.Length; j++)
-            {
-                xx += row[j] * row[j];
-                xm += row[j] * _mu[j];
-            }
-            destination[r] = constant - 0.5 * xx / sig + LogCosh(xm * e / sig);
-        }
+        CheckRows(x, destination.Length, 1, nameof(destination));
+        _data.LogDensity(x, Math.Exp(-t), Math.Sqrt(AddedVariance(t)), destination);
     }
 
     /// <summary>Writes the score grad ln P_t(x) = [tanh(x . mu_t / Sigma_t) mu_t - x] / Sigma_t for every row.</summary>
@@ -100,17 +102,8 @@ public sealed class SymmetricGaussianMixtureOu
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is negative or not finite.</exception>
     public void Score(ReadOnlySpan<double> x, double t, Span<double> destination)
     {
-        int rows = CheckRows(x, destination.Length, Dimension, nameof(destination));
-        double sig = ComponentVariance(t), e = Math.Exp(-t);
-        int dim = Dimension;
-        for (int r = 0; r < rows; r++)
-        {
-            int o = r * dim;
-            double xm = 0;
-            for (int j = 0; j < dim; j++) xm += x[o + j] * _mu[j];
-            double th = Math.Tanh(xm * e / sig);
-            for (int j = 0; j < dim; j++) destination[o + j] = (th * _mu[j] * e - x[o + j]) / sig;
-        }
+        CheckRows(x, destination.Length, Dimension, nameof(destination));
+        _data.Score(x, Math.Exp(-t), Math.Sqrt(AddedVariance(t)), destination);
     }
 
     /// <summary>Fills <paramref name="destination"/> with independent rows drawn from P_t (t = 0: the data q).</summary>
@@ -125,13 +118,9 @@ public sealed class SymmetricGaussianMixtureOu
         ArgumentNullException.ThrowIfNull(random);
         if (destination.Length == 0 || destination.Length % Dimension != 0)
             throw new ArgumentException($"The destination length {destination.Length} is not a positive multiple of the dimension {Dimension}.", nameof(destination));
-        double sd = Math.Sqrt(ComponentVariance(t)), e = Math.Exp(-t);
-        StandardNormal.Fill(random, destination);
-        for (int o = 0; o < destination.Length; o += Dimension)
-        {
-            double sign = random.NextDouble() < 0.5 ? 1.0 : -1.0;
-            for (int j = 0; j < Dimension; j++) destination[o + j] = sign * e * _mu[j] + sd * destination[o + j];
-        }
+        double m = Math.Exp(-t), sigma = Math.Sqrt(AddedVariance(t));
+        _data.SampleData(random, destination);
+        AuxiliaryStartModel.SampleForwardMarginal(destination, Dimension, m, sigma, 1, random).CopyTo(destination);
     }
 
     /// <summary>
@@ -148,25 +137,21 @@ public sealed class SymmetricGaussianMixtureOu
         double half = a + 12 * Math.Sqrt(sig);
         const int intervals = 4000;
         double h = 2 * half / intervals, sum = 0;
-        double lnNorm = -0.5 * a * a / sig - 0.5 * Math.Log(2 * Math.PI * sig);
+        // The projection on mu / |mu| is the 1-D mixture 1/2 N(+a, Sigma_t) + 1/2 N(-a, Sigma_t).
+        var along1D = GaussianMixtureDenoiser.Isotropic([0.5, 0.5], [a, -a], [Math.Sqrt(sig), Math.Sqrt(sig)]);
+        var u = new double[intervals + 1];
+        for (int i = 0; i <= intervals; i++) u[i] = -half + i * h;
+        var lp = new double[u.Length];
+        along1D.LogDensity(u, 1, 0, lp);
         for (int i = 0; i <= intervals; i++)
         {
-            double u = -half + i * h;
-            double lp = lnNorm - 0.5 * u * u / sig + LogCosh(u * a / sig);
-            double f = -Math.Exp(lp) * lp;
+            double f = -Math.Exp(lp[i]) * lp[i];
             double w = i == 0 || i == intervals ? 1 : (i % 2 == 1 ? 4 : 2);
             sum += w * f;
         }
         double along = sum * h / 3;
         double across = 0.5 * (Dimension - 1) * Math.Log(2 * Math.PI * Math.E * sig);
         return (along + across) / Dimension;
-    }
-
-    /// <summary>ln cosh z without overflow.</summary>
-    internal static double LogCosh(double z)
-    {
-        z = Math.Abs(z);
-        return z + ElementaryFunctions.Log1P(Math.Exp(-2 * z)) - Math.Log(2);
     }
 
     internal static void CheckTime(double t, string name)

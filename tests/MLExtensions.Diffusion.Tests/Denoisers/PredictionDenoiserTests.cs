@@ -11,10 +11,10 @@ public class PredictionDenoiserTests
     {
         public override string Name => "test-cond-ot";
         public override double MaxTime => 1 - 1e-3;
-        public override double M(double t) => 1 - t;
-        public override double Sigma(double t) => t;
-        public override double MDot(double t) => -1;
-        public override double SigmaDot(double t) => 1;
+        protected override double MCore(double t) => 1 - t;
+        protected override double SigmaCore(double t) => t;
+        protected override double MDotCore(double t) => -1;
+        protected override double SigmaDotCore(double t) => 1;
     }
 
     private static readonly GaussianMixtureDenoiser Data = GaussianMixtureDenoiser.Isotropic([0.4, 0.6], [-1.0, 2.0, 1.5, 0.5], [0.5, 0.8]);

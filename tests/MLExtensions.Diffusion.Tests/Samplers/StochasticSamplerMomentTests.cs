@@ -94,9 +94,9 @@ public class StochasticSamplerMomentTests(ITestOutputHelper output)
     private sealed class TestVeSchedule() : NoiseSchedule(1.0)
     {
         public override string Name => "test-ve";
-        public override double M(double t) => 1;
-        public override double Sigma(double t) => 3 * t;
-        public override double MDot(double t) => 0;
-        public override double SigmaDot(double t) => 3;
+        protected override double MCore(double t) => 1;
+        protected override double SigmaCore(double t) => 3 * t;
+        protected override double MDotCore(double t) => 0;
+        protected override double SigmaDotCore(double t) => 3;
     }
 }

@@ -6,14 +6,9 @@ namespace MLExtensions.Diffusion.Tests.Thermodynamics;
 
 public class AuxiliaryStartModelTests
 {
-    private sealed class OuSchedule(double tau) : NoiseSchedule(tau)
-    {
-        public override string Name => "ou";
-        public override double M(double t) => Math.Exp(-t);
-        public override double Sigma(double t) => Math.Sqrt(1 - Math.Exp(-2 * t));
-        public override double MDot(double t) => -Math.Exp(-t);
-        public override double SigmaDot(double t) => Math.Exp(-2 * t) / Sigma(t);
-    }
+    /// <summary>The OU process dX = -X dt + sqrt(2) dB on [0, tau]: a VP schedule with constant rate 2, so m = e^-t,
+    /// sigma = sqrt(1 - e^-2t), T_t = 1.</summary>
+    private static VpLinearSchedule OuSchedule(double tau) => new(2 * tau, 2 * tau, tau);
 
     // Rows of N(mean, C) with C = [[c00, c01], [c01, c11]] via a hand-written 2x2 Cholesky factor.
     private static double[] CorrelatedGaussianRows(int n, double[] mean, double c00, double c01, double c11, Random random)
@@ -37,7 +32,7 @@ public class AuxiliaryStartModelTests
         double[] mean = [1.0, -2.0];
         var random = new Random(1);
         var rows = CorrelatedGaussianRows(n, mean, c00, c01, c11, random);
-        var schedule = new OuSchedule(3);
+        var schedule = OuSchedule(3);
         var model = AuxiliaryStartModel.FitToForwardMarginal(rows, 2, schedule, horizon, 1, random);
         Assert.Equal(1, model.Components);
         Assert.Equal(1.0, model.Weights[0]);
@@ -80,6 +75,23 @@ public class AuxiliaryStartModelTests
     }
 
     [Fact]
+    public void MarginalDensityOfTheFitIsTheNoisedFittedGaussian()
+    {
+        // The fitted N(mu, C) as an IMarginalDensity: at noise level (m, sigma) it is N(m mu, m^2 C + sigma^2 I), written out for 2 x 2.
+        var random = new Random(4);
+        var model = AuxiliaryStartModel.FitGaussian(CorrelatedGaussianRows(3000, [1.0, -0.5], 1.5, 0.4, 0.8, random), 2);
+        var density = model.ToMarginalDensity();
+        Assert.Same(density, model.ToMarginalDensity());
+        Assert.Equal(2, density.Dimension);
+        const double m = 0.6, sigma = 0.7;
+        double a = m * m * model.Covariances[0] + sigma * sigma, b = m * m * model.Covariances[1], c = m * m * model.Covariances[3] + sigma * sigma;
+        double[] x = [0.2, 0.9];
+        double dx = x[0] - m * model.Means[0], dy = x[1] - m * model.Means[1], det = a * c - b * b;
+        double expected = -Math.Log(2 * Math.PI) - 0.5 * Math.Log(det) - 0.5 * (c * dx * dx - 2 * b * dx * dy + a * dy * dy) / det;
+        Assert.Equal(expected, density.LogDensity(x, m, sigma), 10);
+    }
+
+    [Fact]
     public void EmRecoversAWellSeparatedOneDimensionalMixture()
     {
         var random = new Random(5);
@@ -111,7 +123,7 @@ public class AuxiliaryStartModelTests
         // Data: two points +-3 in 1-D; P_T at T = 0.3 is a two-bump mixture the fitted model should reproduce.
         var data = new double[2000];
         for (int i = 0; i < data.Length; i++) data[i] = i % 2 == 0 ? 3 : -3;
-        var model = AuxiliaryStartModel.FitToForwardMarginal(data, 1, new OuSchedule(2), 0.3, 2, new Random(6), samplesPerRow: 2);
+        var model = AuxiliaryStartModel.FitToForwardMarginal(data, 1, OuSchedule(2), 0.3, 2, new Random(6), samplesPerRow: 2);
         double m = Math.Exp(-0.3), s2 = 1 - m * m;
         int lo = model.Means[0] < model.Means[1] ? 0 : 1;
         Assert.Equal(-3 * m, model.Means[lo], 0.05);
@@ -140,7 +152,7 @@ public class AuxiliaryStartModelTests
         Assert.Equal("dataRows", Assert.Throws<ArgumentException>(() =>
             AuxiliaryStartModel.SampleForwardMarginal([double.PositiveInfinity], 1, 0.5, 1, 1, random)).ParamName);
         Assert.Equal("horizon", Assert.Throws<ArgumentOutOfRangeException>(() =>
-            AuxiliaryStartModel.FitToForwardMarginal([1.0, 2.0], 1, new OuSchedule(1), 0, 1, random)).ParamName);
+            AuxiliaryStartModel.FitToForwardMarginal([1.0, 2.0], 1, OuSchedule(1), 0, 1, random)).ParamName);
         var model = AuxiliaryStartModel.FitGaussian([1.0, 2.0, 4.0], 1);
         Assert.Equal("destination", Assert.Throws<ArgumentException>(() => model.Sample(random, [])).ParamName);
         Assert.Equal("destination", Assert.Throws<ArgumentException>(() => model.LogDensity([1.0, 2.0], new double[1])).ParamName);

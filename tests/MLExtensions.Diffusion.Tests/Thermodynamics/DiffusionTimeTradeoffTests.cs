@@ -5,15 +5,9 @@ namespace MLExtensions.Diffusion.Tests.Thermodynamics;
 
 public class DiffusionTimeTradeoffTests
 {
-    /// <summary>The OU process dX = -X dt + sqrt(2) dB as a schedule: m = e^-t, sigma = sqrt(1 - e^-2t), T_t = 1.</summary>
-    private sealed class OuSchedule(double tau) : NoiseSchedule(tau)
-    {
-        public override string Name => "ou";
-        public override double M(double t) => Math.Exp(-t);
-        public override double Sigma(double t) => Math.Sqrt(1 - Math.Exp(-2 * t));
-        public override double MDot(double t) => -Math.Exp(-t);
-        public override double SigmaDot(double t) => Math.Exp(-2 * t) / Sigma(t);
-    }
+    /// <summary>The OU process dX = -X dt + sqrt(2) dB on [0, tau]: a VP schedule with constant rate 2, so m = e^-t,
+    /// sigma = sqrt(1 - e^-2t), T_t = 1.</summary>
+    private static VpLinearSchedule OuSchedule(double tau) => new(2 * tau, 2 * tau, tau);
 
     private static readonly double[] Horizons = [0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0];
 
@@ -44,7 +38,7 @@ public class DiffusionTimeTradeoffTests
     public void KlFallsMonotonicallyAndMatchesTheClosedForm()
     {
         double[] mean = [1.5, -0.5], variance = [0.3, 2.0];
-        var schedule = new OuSchedule(6);
+        var schedule = OuSchedule(6);
         var r = DiffusionTimeTradeoff.EvaluateGaussian(schedule, mean, variance, GaussianScore(mean, variance, 0), Horizons,
             new Random(1), sampleCount: 64, quadratureOrder: 4);
         Assert.Equal(Horizons.Length, r.Points.Count);
@@ -62,7 +56,7 @@ public class DiffusionTimeTradeoffTests
     public void ExactScoreHasNoGapSoTheLargestHorizonIsBest()
     {
         double[] mean = [1.0], variance = [0.5];
-        var r = DiffusionTimeTradeoff.EvaluateGaussian(new OuSchedule(6), mean, variance, GaussianScore(mean, variance, 0), Horizons,
+        var r = DiffusionTimeTradeoff.EvaluateGaussian(OuSchedule(6), mean, variance, GaussianScore(mean, variance, 0), Horizons,
             new Random(2), sampleCount: 256, quadratureOrder: 8);
         foreach (var p in r.Points) Assert.True(p.ScoreGap < 1e-20, $"G = {p.ScoreGap}");
         Assert.Equal(Horizons[^1], r.BestHorizon);
@@ -73,7 +67,7 @@ public class DiffusionTimeTradeoffTests
     {
         double[] mean = [2.0], variance = [0.5];
         const double bias = 0.3;
-        var r = DiffusionTimeTradeoff.EvaluateGaussian(new OuSchedule(6), mean, variance, GaussianScore(mean, variance, bias), Horizons,
+        var r = DiffusionTimeTradeoff.EvaluateGaussian(OuSchedule(6), mean, variance, GaussianScore(mean, variance, bias), Horizons,
             new Random(3), sampleCount: 64, quadratureOrder: 8);
         // |s - grad ln P_t|^2 = bias^2 and T_t = 1, so G(T) = bias^2 T exactly.
         double bestTotal = double.PositiveInfinity, bestHorizon = double.NaN;
@@ -91,7 +85,7 @@ public class DiffusionTimeTradeoffTests
     [Fact]
     public void MixtureMonteCarloKlAndScoreAgreeWithIndependentClosedForms()
     {
-        var schedule = new OuSchedule(6);
+        var schedule = OuSchedule(6);
         // Two identical components: the law is N(mean, v), so the Monte Carlo KL must match the Gaussian closed form.
         double[] mean = [0.8, -1.0], variance = [1.5, 0.4];
         var r = DiffusionTimeTradeoff.EvaluateMixture(schedule, [0.3, 0.7], [.. mean, .. mean], [.. variance, .. variance],
@@ -113,7 +107,7 @@ public class DiffusionTimeTradeoffTests
     [Fact]
     public void InvalidInputsAreRejectedWithTheArgumentName()
     {
-        var schedule = new OuSchedule(3);
+        var schedule = OuSchedule(3);
         var random = new Random(1);
         ScoreFunction zero = (x, t, s) => s.Clear();
         Assert.Equal("horizons", Assert.Throws<ArgumentException>(() =>

@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using Microsoft.ML.OnnxRuntime;
+using MLExtensions.Diffusion.Benchmarks;
+using MLExtensions.Diffusion.Training;
+
+// Usage: dotnet run -c Release --project benchmarks/MLExtensions.Diffusion.Benchmarks -- [train|gemm|gauss ...] [threads]
+// train: GEMM table (ours vs ONNX Runtime, interleaved rounds, best of each) and train-step throughput, for 1 thread and
+// for the given thread count (default: processor count). gemm: the table only. gauss: see GaussianFitExperiment.
+string mode = args.Length > 0 ? args[0] : "train";
+if (mode == "gauss") { GaussianFitExperiment.Run(args); return; }
+int maxThreads = args.Length > 1 ? int.Parse(args[1]) : Environment.ProcessorCount;
+Console.WriteLine($"cores={Environment.ProcessorCount}, kernel={(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "Vector512 12x32" : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? "Vector256 6x16" : "Vector128/scalar")}");
+
+var shapes = new (int M, int N, int K, bool TA, bool TB, string What)[]
+{
+    (1024, 256, 256, false, true, "hidden forward   Y = X W^T"),
+    (1024, 256, 256, false, false, "hidden input grad dX = dY W"),
+    (256, 256, 1024, true, false, "hidden weight grad dW = dY^T X"),
+    (1024, 256, 34, false, true, "input layer forward (d=2 + 32 emb)"),
+    (256, 128, 128, false, false, "256x128x128 reference"),
+};
+
+foreach (int threads in maxThreads > 1 ? new[] { 1, maxThreads } : new[] { 1 })
+{
+    Console.WriteLine();
+    Console.WriteLine($"threads={threads}: GEMM GFLOP/s, ours vs ONNX Runtime MatMul on the same (m, n, k), interleaved rounds, best of 7");
+    Console.WriteLine($"{"m",6} {"n",6} {"k",6} {"op",4} {"ours",8} {"ORT",8} {"ratio",6}  shape");
+    foreach (var (m, n, k, ta, tb, what) in shapes)
+    {
+        using var ort = new OrtMatMul(m, n, k, threads);
+        var ours = new OurGemm(m, n, k, ta, tb, threads);
+        double bestOurs = 0, bestOrt = 0;
+        for (int round = 0; round < 7; round++)
+        {
+            bestOurs = Math.Max(bestOurs, ours.Measure());
+            bestOrt = Math.Max(bestOrt, ort.Measure());
+            // ORT's pool threads (default settings) spin for a while after a run; let them go idle before our round.
+            Thread.Sleep(50);
+        }
+        Console.WriteLine($"{m,6} {n,6} {k,6} {(ta ? "T" : "N") + (tb ? "T" : "N"),4} {bestOurs,8:F1} {bestOrt,8:F1} {bestOurs / bestOrt,6:F2}  {what}");
+    }
+    if (mode == "train") TrainBenchmark.Run(threads);
+}
+
+/// <summary>Times our GEMM on one shape.</summary>
+internal sealed class OurGemm
+{
+    private readonly int _m, _n, _k, _threads;
+    private readonly bool _ta, _tb;
+    private readonly float[] _a, _b, _c;
+
+    public OurGemm(int m, int n, int k, bool ta, bool tb, int threads)
+    {
+        (_m, _n, _k, _ta, _tb, _threads) = (m, n, k, ta, tb, threads);
+        var rng = new Random(1);
+        _a = Enumerable.Range(0, m * k).Select(_ => (float)rng.NextDouble()).ToArray();
+        _b = Enumerable.Range(0, k * n).Select(_ => (float)rng.NextDouble()).ToArray();
+        _c = new float[m * n];
+        Measure();
+    }
+
+    public double Measure()
+    {
+        double flop = 2.0 * _m * _n * _k;
+        int reps = Math.Max(5, (int)(1e9 / flop));
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < reps; i++) Gemm.Multiply(_ta, _tb, _m, _n, _k, 1f, _a, _b, 0f, _c, _threads);
+        return flop * reps / sw.Elapsed.TotalSeconds / 1e9;
+    }
+}
+
+/// <summary>Times ONNX Runtime's MatMul (a hand-encoded one-node model) on one shape.</summary>
+internal sealed class OrtMatMul : IDisposable
+{
+    private readonly int _m, _n, _k;
+    private readonly SessionOptions _options;
+    private readonly InferenceSession _session;
+    private readonly OrtValue[] _inputs, _outputs;
+    private readonly RunOptions _run = new();
+    private static readonly string[] InputNames = ["A", "B"];
+    private static readonly string[] OutputNames = ["C"];
+
+    public OrtMatMul(int m, int n, int k, int threads)
+    {
+        (_m, _n, _k) = (m, n, k);
+        _options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        _session = new InferenceSession(OnnxMatMulModel.Build(m, n, k), _options);
+        var rng = new Random(1);
+        var a = Enumerable.Range(0, m * k).Select(_ => (float)rng.NextDouble()).ToArray();
+        var b = Enumerable.Range(0, k * n).Select(_ => (float)rng.NextDouble()).ToArray();
+        _inputs = [OrtValue.CreateTensorValueFromMemory(a, new long[] { m, k }), OrtValue.CreateTensorValueFromMemory(b, new long[] { k, n })];
+        _outputs = [OrtValue.CreateTensorValueFromMemory(new float[m * n], new long[] { m, n })];
+        Measure();
+    }
+
+    public double Measure()
+    {
+        double flop = 2.0 * _m * _n * _k;
+        int reps = Math.Max(5, (int)(1e9 / flop));
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < reps; i++) _session.Run(_run, InputNames, _inputs, OutputNames, _outputs);
+        return flop * reps / sw.Elapsed.TotalSeconds / 1e9;
+    }
+
+    public void Dispose()
+    {
+        foreach (var v in _inputs) v.Dispose();
+        foreach (var v in _outputs) v.Dispose();
+        _run.Dispose();
+        _session.Dispose();
+        _options.Dispose();
+    }
+}

@@ -1,0 +1,272 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace MLExtensions.Diffusion.Training;
+
+/// <summary>
+/// Single-precision general matrix multiply C = alpha op(A) op(B) + beta C on row-major spans, with packed panels,
+/// cache blocking and a register-blocked SIMD micro-kernel (Vector512 where accelerated, else Vector256, Vector128
+/// or scalar).
+/// </summary>
+/// <remarks>
+/// <para>op(A) is m x k: A is stored m x k (row-major) or, when transposed, k x m. op(B) is k x n: B is stored k x n
+/// or, when transposed, n x k. C is m x n. The three products of a dense layer (Y = X W^T, dX = dY W, dW = dY^T X) are
+/// all one call with different transpose flags.</para>
+/// <para>Work is split over rows (or columns) of C between threads; every element of C is summed in the same order
+/// whatever the split, so results are bitwise identical for any thread count. Packing buffers are allocated once per
+/// thread; a call allocates nothing after the first on a thread.</para>
+/// </remarks>
+public static unsafe class Gemm
+{
+    private const int KC = 256;
+    private const int MC = 96;
+    private const int NC = 512;
+    private const long ParallelThreshold = 1L << 21;
+
+    [ThreadStatic] private static float[]? t_packA;
+    [ThreadStatic] private static float[]? t_packB;
+
+    /// <summary>The number of threads used when a call does not say: the processor count.</summary>
+    public static int DefaultThreads { get; } = Math.Max(1, Environment.ProcessorCount);
+
+    /// <summary>Computes C = alpha op(A) op(B) + beta C.</summary>
+    /// <param name="transposeA">Whether A is stored k x m (op(A) = A^T) rather than m x k.</param>
+    /// <param name="transposeB">Whether B is stored n x k (op(B) = B^T) rather than k x n.</param>
+    /// <param name="m">Rows of op(A) and C.</param>
+    /// <param name="n">Columns of op(B) and C.</param>
+    /// <param name="k">Columns of op(A), rows of op(B).</param>
+    /// <param name="alpha">Scale of the product.</param>
+    /// <param name="a">A, row-major, length m k.</param>
+    /// <param name="b">B, row-major, length k n.</param>
+    /// <param name="beta">Scale of the old C; when 0 the old contents are ignored (NaNs included).</param>
+    /// <param name="c">C, row-major m x n, length m n; must not overlap A or B.</param>
+    /// <param name="threads">Threads to use (at most); 0 means <see cref="DefaultThreads"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A size or <paramref name="threads"/> is negative.</exception>
+    /// <exception cref="ArgumentException">A span length does not match its shape, or alpha/beta is not finite.</exception>
+    public static void Multiply(bool transposeA, bool transposeB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, ReadOnlySpan<float> b, float beta, Span<float> c, int threads = 0)
+        => Multiply(transposeA, transposeB, m, n, k, alpha, a, b, beta, c, threads, GemmKernelKind.Auto);
+
+    internal static void Multiply(bool transposeA, bool transposeB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, ReadOnlySpan<float> b, float beta, Span<float> c, int threads, GemmKernelKind kind)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(m);
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        ArgumentOutOfRangeException.ThrowIfNegative(threads);
+        if (a.Length != (long)m * k) throw new ArgumentException($"A has length {a.Length}, expected m k = {(long)m * k}.", nameof(a));
+        if (b.Length != (long)k * n) throw new ArgumentException($"B has length {b.Length}, expected k n = {(long)k * n}.", nameof(b));
+        if (c.Length != (long)m * n) throw new ArgumentException($"C has length {c.Length}, expected m n = {(long)m * n}.", nameof(c));
+        if (!float.IsFinite(alpha)) throw new ArgumentException("alpha must be finite.", nameof(alpha));
+        if (!float.IsFinite(beta)) throw new ArgumentException("beta must be finite.", nameof(beta));
+        if (m == 0 || n == 0) return;
+        if (kind == GemmKernelKind.Auto) kind = BestKernel;
+        if (threads == 0) threads = DefaultThreads;
+
+        fixed (float* pa = a)
+        fixed (float* pb = b)
+        fixed (float* pc = c)
+        {
+            var job = new GemmJob(kind, transposeA, transposeB, m, n, k, alpha, beta, pa, pb, pc);
+            long work = (long)m * n * Math.Max(k, 1);
+            int mr = MicroRows(kind), nr = MicroColumns(kind);
+            bool splitRows = m >= 2 * mr * threads || m >= n;
+            if (work < ParallelThreshold || threads == 1 || !GemmWorkerTeam.TryRun(in job, threads, splitRows, splitRows ? mr : nr, splitRows ? MC / mr : NC / nr))
+                Run(in job, 0, m, 0, n);
+        }
+    }
+
+    /// <summary>The fastest kernel this machine accelerates.</summary>
+    internal static GemmKernelKind BestKernel =>
+        Vector512.IsHardwareAccelerated ? GemmKernelKind.Vector512
+        : Vector256.IsHardwareAccelerated ? GemmKernelKind.Vector256
+        : Vector128.IsHardwareAccelerated ? GemmKernelKind.Vector128
+        : GemmKernelKind.Scalar;
+
+    internal static int MicroRows(GemmKernelKind kind) => kind switch
+    {
+        GemmKernelKind.Vector512 => 12,
+        GemmKernelKind.Vector256 => 6,
+        GemmKernelKind.Vector128 => 6,
+        _ => 4,
+    };
+
+    internal static int MicroColumns(GemmKernelKind kind) => kind switch
+    {
+        GemmKernelKind.Vector512 => 32,
+        GemmKernelKind.Vector256 => 16,
+        GemmKernelKind.Vector128 => 8,
+        _ => 4,
+    };
+
+    /// <summary>Computes the block C[m0:m1, n0:n1] of a job on the calling thread.</summary>
+    internal static void Run(in GemmJob job, int m0, int m1, int n0, int n1) => Run(in job, m0, m1, n0, n1, null);
+
+    /// <summary>
+    /// Computes the block C[m0:m1, n0:n1]; with <paramref name="packedB"/> (from <see cref="PackAllB"/>, only when
+    /// n0 = 0) the B panels are read from there instead of being packed again.
+    /// </summary>
+    internal static void Run(in GemmJob job, int m0, int m1, int n0, int n1, float* packedB)
+    {
+        if (m1 <= m0 || n1 <= n0) return;
+        int n = job.N, k = job.K;
+        float* c = job.C;
+        if (job.Beta != 1f)
+        {
+            for (int i = m0; i < m1; i++)
+            {
+                var row = new Span<float>(c + (long)i * n + n0, n1 - n0);
+                if (job.Beta == 0f) row.Clear();
+                else for (int j = 0; j < row.Length; j++) row[j] *= job.Beta;
+            }
+        }
+        if (k == 0 || job.Alpha == 0f) return;
+
+        int mr = MicroRows(job.Kind), nr = MicroColumns(job.Kind);
+        var packA = t_packA ??= GC.AllocateArray<float>(MC * KC, pinned: true);
+        var packB = t_packB ??= GC.AllocateArray<float>(NC * KC, pinned: true);
+        float* pa = (float*)Unsafe.AsPointer(ref packA[0]);
+        float* pb = (float*)Unsafe.AsPointer(ref packB[0]);
+        float* tile = stackalloc float[12 * 32];
+
+        for (int jc = n0; jc < n1; jc += NC)
+        {
+            int nc = Math.Min(NC, n1 - jc);
+            for (int pc = 0; pc < k; pc += KC)
+            {
+                int kc = Math.Min(KC, k - pc);
+                if (packedB == null) PackB(in job, pb, pc, kc, jc, nc, nr);
+                else pb = packedB + PackedBOffset(jc, pc, k);
+                for (int ic = m0; ic < m1; ic += MC)
+                {
+                    int mc = Math.Min(MC, m1 - ic);
+                    PackA(in job, pa, ic, mc, pc, kc, mr);
+                    for (int jr = 0; jr < nc; jr += nr)
+                    {
+                        int nrr = Math.Min(nr, nc - jr);
+                        float* bPanel = pb + (long)jr * kc;
+                        for (int ir = 0; ir < mc; ir += mr)
+                        {
+                            int mrr = Math.Min(mr, mc - ir);
+                            float* aPanel = pa + (long)ir * kc;
+                            float* cTile = c + (long)(ic + ir) * n + jc + jr;
+                            if (mrr == mr && nrr == nr)
+                            {
+                                CallKernel(job.Kind, kc, aPanel, bPanel, cTile, n, job.Alpha);
+                            }
+                            else
+                            {
+                                new Span<float>(tile, mr * nr).Clear();
+                                CallKernel(job.Kind, kc, aPanel, bPanel, tile, nr, job.Alpha);
+                                for (int i = 0; i < mrr; i++)
+                                    for (int j = 0; j < nrr; j++) cTile[(long)i * n + j] += tile[i * nr + j];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Floats needed by <see cref="PackAllB"/> for a job.</summary>
+    internal static long PackedBLength(in GemmJob job) => (long)((job.N + NC - 1) / NC) * ((job.K + KC - 1) / KC) * KC * NC;
+
+    private static long PackedBOffset(int jc, int pc, int k) => ((long)(jc / NC) * ((k + KC - 1) / KC) + pc / KC) * KC * NC;
+
+    /// <summary>Packs every B panel of a job once, so that threads splitting the rows of C can share them.</summary>
+    internal static void PackAllB(in GemmJob job, float* dst)
+    {
+        int nr = MicroColumns(job.Kind);
+        for (int jc = 0; jc < job.N; jc += NC)
+            for (int pc = 0; pc < job.K; pc += KC)
+                PackB(in job, dst + PackedBOffset(jc, pc, job.K), pc, Math.Min(KC, job.K - pc), jc, Math.Min(NC, job.N - jc), nr);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CallKernel(GemmKernelKind kind, int kc, float* a, float* b, float* c, nint ldc, float alpha)
+    {
+        switch (kind)
+        {
+            case GemmKernelKind.Vector512: GemmMicroKernel.Kernel512(kc, a, b, c, ldc, alpha); break;
+            case GemmKernelKind.Vector256: GemmMicroKernel.Kernel256(kc, a, b, c, ldc, alpha); break;
+            case GemmKernelKind.Vector128: GemmMicroKernel.Kernel128(kc, a, b, c, ldc, alpha); break;
+            default: GemmMicroKernel.KernelScalar(kc, a, b, c, ldc, alpha); break;
+        }
+    }
+
+    /// <summary>Packs op(A)[ic:ic+mc, pc:pc+kc] into panels of mr rows: panel-major, then k, then row; zero padded.</summary>
+    private static void PackA(in GemmJob job, float* dst, int ic, int mc, int pc, int kc, int mr)
+    {
+        int m = job.M, k = job.K;
+        float* a = job.A;
+        for (int ir = 0; ir < mc; ir += mr)
+        {
+            int rows = Math.Min(mr, mc - ir);
+            float* panel = dst + (long)ir * kc;
+            if (job.TransposeA)
+            {
+                // A stored k x m: a column of op(A) is contiguous.
+                for (int p = 0; p < kc; p++)
+                {
+                    float* src = a + (long)(pc + p) * m + ic + ir;
+                    float* d = panel + (long)p * mr;
+                    int i = 0;
+                    for (; i < rows; i++) d[i] = src[i];
+                    for (; i < mr; i++) d[i] = 0f;
+                }
+            }
+            else
+            {
+                for (int i = 0; i < rows; i++)
+                {
+                    float* src = a + (long)(ic + ir + i) * k + pc;
+                    for (int p = 0; p < kc; p++) panel[(long)p * mr + i] = src[p];
+                }
+                for (int i = rows; i < mr; i++)
+                    for (int p = 0; p < kc; p++) panel[(long)p * mr + i] = 0f;
+            }
+        }
+    }
+
+    /// <summary>Packs op(B)[pc:pc+kc, jc:jc+nc] into panels of nr columns: panel-major, then k, then column; zero padded.</summary>
+    private static void PackB(in GemmJob job, float* dst, int pc, int kc, int jc, int nc, int nr)
+    {
+        int n = job.N, k = job.K;
+        float* b = job.B;
+        for (int jr = 0; jr < nc; jr += nr)
+        {
+            int cols = Math.Min(nr, nc - jr);
+            float* panel = dst + (long)jr * kc;
+            if (!job.TransposeB)
+            {
+                for (int p = 0; p < kc; p++)
+                {
+                    float* src = b + (long)(pc + p) * n + jc + jr;
+                    float* d = panel + (long)p * nr;
+                    if (cols == nr)
+                    {
+                        new ReadOnlySpan<float>(src, nr).CopyTo(new Span<float>(d, nr));
+                    }
+                    else
+                    {
+                        int j = 0;
+                        for (; j < cols; j++) d[j] = src[j];
+                        for (; j < nr; j++) d[j] = 0f;
+                    }
+                }
+            }
+            else
+            {
+                // B stored n x k: a column of op(B) is contiguous.
+                for (int j = 0; j < cols; j++)
+                {
+                    float* src = b + (long)(jc + jr + j) * k + pc;
+                    for (int p = 0; p < kc; p++) panel[(long)p * nr + j] = src[p];
+                }
+                for (int j = cols; j < nr; j++)
+                    for (int p = 0; p < kc; p++) panel[(long)p * nr + j] = 0f;
+            }
+        }
+    }
+}
+

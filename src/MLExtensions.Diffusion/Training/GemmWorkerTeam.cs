@@ -1,0 +1,141 @@
+namespace MLExtensions.Diffusion.Training;
+
+/// <summary>
+/// Dedicated worker threads that help the calling thread through the blocks of a <see cref="GemmJob"/>.
+/// </summary>
+/// <remarks>
+/// <para>The job is cut into more blocks than threads; the caller and the workers claim blocks with an atomic counter,
+/// so a worker the OS has descheduled (the machine is shared) delays nobody: the caller does the rest, and revokes
+/// posts that no worker has taken yet. Each block covers whole elements of C summed in a fixed order, so the result
+/// does not depend on which thread ran which block.</para>
+/// <para>Workers spin for about 0.1 ms after each job and then block: on a shared machine a thread that spins long loses
+/// its scheduling priority and then answers the next post late, while a woken sleeper is scheduled promptly.
+/// When the rows of C are split, B is packed once by the caller and shared. One caller at a time: a concurrent caller runs its job single-threaded.</para>
+/// </remarks>
+internal static unsafe class GemmWorkerTeam
+{
+    private const int SpinIterations = 100;
+    private static readonly object s_gate = new();
+    private static Worker[] s_workers = [];
+    private static GemmJob s_job;
+    private static bool s_splitRows;
+    private static int s_blockSize;
+    private static int s_blockCount;
+    private static int s_next;
+    private static float[] s_packedB = [];
+    private static float* s_packedBPointer;
+
+    /// <summary>
+    /// Runs the job with up to <paramref name="threads"/> threads in blocks of at most <paramref name="maxUnitsPerBlock"/>
+    /// units of <paramref name="step"/> rows (or columns); false when the team is busy (the caller then runs it alone).
+    /// </summary>
+    public static bool TryRun(in GemmJob job, int threads, bool splitRows, int step, int maxUnitsPerBlock)
+    {
+        if (!Monitor.TryEnter(s_gate)) return false;
+        try
+        {
+            if (s_workers.Length < threads - 1)
+            {
+                var grown = new Worker[threads - 1];
+                Array.Copy(s_workers, grown, s_workers.Length);
+                for (int i = s_workers.Length; i < grown.Length; i++) grown[i] = new Worker(i);
+                s_workers = grown;
+            }
+            int extent = splitRows ? job.M : job.N;
+            int units = (extent + step - 1) / step;
+            int unitsPerBlock = Math.Max(1, Math.Min(maxUnitsPerBlock, units / (2 * threads)));
+            s_job = job;
+            s_splitRows = splitRows;
+            s_blockSize = unitsPerBlock * step;
+            s_blockCount = (units + unitsPerBlock - 1) / unitsPerBlock;
+            s_packedBPointer = null;
+            long length = Gemm.PackedBLength(job);
+            if (splitRows && job.K > 0 && length <= Array.MaxLength)
+            {
+                if (s_packedB.Length < length) s_packedB = GC.AllocateArray<float>((int)length, pinned: true);
+                fixed (float* p = s_packedB) s_packedBPointer = p;
+                Gemm.PackAllB(in job, s_packedBPointer);
+            }
+            Volatile.Write(ref s_next, 0);
+            int helpers = Math.Min(threads - 1, s_blockCount - 1);
+            for (int p = 0; p < helpers; p++) s_workers[p].Post();
+            Exception? first = Participate();
+            for (int p = 0; p < helpers; p++) first ??= s_workers[p].RevokeOrJoin();
+            if (first is not null) throw new InvalidOperationException("A GEMM block failed.", first);
+            return true;
+        }
+        finally
+        {
+            Monitor.Exit(s_gate);
+        }
+    }
+
+    /// <summary>Claims and runs blocks until none is left; returns the first failure.</summary>
+    private static Exception? Participate()
+    {
+        Exception? error = null;
+        while (true)
+        {
+            int block = Interlocked.Increment(ref s_next) - 1;
+            if (block >= s_blockCount) return error;
+            int lo = block * s_blockSize;
+            try
+            {
+                if (s_splitRows) Gemm.Run(in s_job, lo, Math.Min(s_job.M, lo + s_blockSize), 0, s_job.N, s_packedBPointer);
+                else Gemm.Run(in s_job, 0, s_job.M, lo, Math.Min(s_job.N, lo + s_blockSize));
+            }
+            catch (Exception ex)
+            {
+                error ??= ex;
+            }
+        }
+    }
+
+    private sealed class Worker
+    {
+        private readonly ManualResetEventSlim _wake = new(false, spinCount: 1);
+        private int _go;
+        private int _done;
+        private Exception? _error;
+
+        public Worker(int index)
+        {
+            var thread = new Thread(Loop) { IsBackground = true, Name = $"GemmWorker{index}" };
+            thread.Start();
+        }
+
+        public void Post()
+        {
+            _error = null;
+            Volatile.Write(ref _done, 0);
+            Volatile.Write(ref _go, 1);
+            _wake.Set();
+        }
+
+        /// <summary>Withdraws the post if the worker has not taken it; otherwise waits until it has finished.</summary>
+        public Exception? RevokeOrJoin()
+        {
+            if (Interlocked.CompareExchange(ref _go, 0, 1) == 1) return null;
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _done) == 0) spin.SpinOnce(sleep1Threshold: -1);
+            return _error;
+        }
+
+        private void Loop()
+        {
+            while (true)
+            {
+                while (Volatile.Read(ref _go) == 0)
+                {
+                    for (int i = 0; i < SpinIterations && Volatile.Read(ref _go) == 0; i++) Thread.SpinWait(20);
+                    if (Volatile.Read(ref _go) != 0) break;
+                    _wake.Wait();
+                    _wake.Reset();
+                }
+                if (Interlocked.CompareExchange(ref _go, 0, 1) != 1) continue;
+                _error = Participate();
+                Volatile.Write(ref _done, 1);
+            }
+        }
+    }
+}
