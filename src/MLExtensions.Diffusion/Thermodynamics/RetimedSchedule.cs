@@ -48,7 +48,7 @@ public sealed class RetimedSchedule : NoiseSchedule
     /// <param name="t">Retimed time t'.</param>
     /// <returns>s(t') in [0, B.MaxTime].</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is NaN or outside [0, tau'].</exception>
-    public double BaseTime(double t) => Invert(t).S;
+    public double BaseTime(double t) => Invert(CheckTime(t)).S;
 
     /// <summary>The retimed time t' = tau' l(s) / L of a base time s in [0, B.MaxTime].</summary>
     /// <param name="baseTime">Base time s.</param>
@@ -63,16 +63,13 @@ public sealed class RetimedSchedule : NoiseSchedule
     }
 
     /// <inheritdoc />
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is NaN or outside [0, tau'].</exception>
-    public override double M(double t) => Base.M(Invert(t).S);
+    protected override double MCore(double t) => Base.M(Invert(t).S);
 
     /// <inheritdoc />
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is NaN or outside [0, tau'].</exception>
-    public override double Sigma(double t) => Base.Sigma(Invert(t).S);
+    protected override double SigmaCore(double t) => Base.Sigma(Invert(t).S);
 
     /// <inheritdoc />
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is NaN or outside [0, tau'].</exception>
-    public override double MDot(double t)
+    protected override double MDotCore(double t)
     {
         var (s, rate) = Invert(t);
         double mDot = Base.MDot(s);
@@ -80,8 +77,7 @@ public sealed class RetimedSchedule : NoiseSchedule
     }
 
     /// <inheritdoc />
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is NaN or outside [0, tau'].</exception>
-    public override double SigmaDot(double t)
+    protected override double SigmaDotCore(double t)
     {
         var (s, rate) = Invert(t);
         double sDot = Base.SigmaDot(s);
@@ -89,8 +85,7 @@ public sealed class RetimedSchedule : NoiseSchedule
     }
 
     /// <inheritdoc />
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is NaN or outside [0, tau'].</exception>
-    public override double Temperature(double t)
+    protected override double TemperatureCore(double t)
     {
         var (s, rate) = Invert(t);
         double temperature = Base.Temperature(s);
@@ -98,8 +93,7 @@ public sealed class RetimedSchedule : NoiseSchedule
     }
 
     /// <inheritdoc />
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is NaN or outside [0, tau'].</exception>
-    public override double DriftRate(double t)
+    protected override double DriftRateCore(double t)
     {
         var (s, rate) = Invert(t);
         double a = Base.DriftRate(s);
@@ -107,7 +101,7 @@ public sealed class RetimedSchedule : NoiseSchedule
     }
 
     /// <inheritdoc />
-    public override double LogSnr(double t) => Base.LogSnr(Invert(t).S);
+    protected override double LogSnrCore(double t) => Base.LogSnr(Invert(t).S);
 
     private int Interval(double s)
     {
@@ -128,11 +122,9 @@ public sealed class RetimedSchedule : NoiseSchedule
         return (6 * u2 - 6 * u) * (_l[k] - _l[k + 1]) / h + (3 * u2 - 4 * u + 1) * _v[k] + (3 * u2 - 2 * u) * _v[k + 1];
     }
 
-    /// <summary>s(t') and ds/dt' = (L / tau') / l'(s).</summary>
+    /// <summary>s(t') and ds/dt' = (L / tau') / l'(s) for a time already checked.</summary>
     private (double S, double Rate) Invert(double t)
     {
-        if (!(t >= 0 && t <= Tau))
-            throw new ArgumentOutOfRangeException(nameof(t), t, $"The time must lie in [0, {Tau}] for this retimed schedule.");
         double target = PathLength * t / Tau;
         int k = Array.BinarySearch(_l, target);
         double s;
