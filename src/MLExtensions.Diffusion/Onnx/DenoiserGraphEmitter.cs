@@ -5,7 +5,8 @@ namespace MLExtensions.Diffusion.Onnx;
 /// <summary>
 /// Writes the computation of a <see cref="NeuralDenoiser"/> (standardisation, preconditioning, the
 /// <see cref="TimeConditionedMlp"/> and the map back to data units) into an <see cref="OnnxGraphBuilder"/>. The
-/// weights become initializers once, in the constructor; every <c>Denoise</c> call adds nodes only, so a sampler graph
+/// weights become initializers once, in the constructor (small helper constants on first use); every <c>Denoise</c>
+/// call adds nodes only (plus, at a known level, its 2F-float embedding row), so a sampler graph
 /// that evaluates the network at every step stores the weights a single time.
 /// </summary>
 /// <remarks>
@@ -25,9 +26,9 @@ internal sealed class DenoiserGraphEmitter
     private readonly string _inputWeights;
     private readonly string _embeddingWeights;
     private readonly string _inputBias;
-    private readonly string _frequencies;
     private readonly string _mean;
-    private readonly string _meanOverScale;
+    private string? _frequencies;
+    private string? _meanOverScale;
     private readonly LayerNodes[] _layers;
     private readonly (string Weights, string Bias)?[] _projections;
 
@@ -50,7 +51,6 @@ internal sealed class DenoiserGraphEmitter
         _inputWeights = builder.AddInitializer("layer0_weight_x", wx, w, d);
         _embeddingWeights = builder.AddInitializer("layer0_weight_embedding", we, w, e);
         _inputBias = builder.AddInitializer("layer0_bias", (ReadOnlySpan<float>)first.Bias, w);
-        _frequencies = builder.AddInitializer("embedding_frequencies", _network.Embedding.Frequencies, 1, _network.Embedding.Frequencies.Length);
 
         _layers = new LayerNodes[_network.Layers.Count];
         for (int i = 1; i < _layers.Length; i++)
@@ -72,12 +72,7 @@ internal sealed class DenoiserGraphEmitter
             if (_network.Projections[i] is { } projection)
                 _projections[i] = AddLinear($"layer{i}_embedding_projection", projection);
 
-        var standardizer = denoiser.Standardizer;
-        double scale = standardizer.Scale[0];
-        var meanOverScale = new double[d];
-        for (int j = 0; j < d; j++) meanOverScale[j] = standardizer.Mean[j] / scale;
-        _mean = builder.AddInitializer("standardizer_mean", standardizer.Mean, d);
-        _meanOverScale = builder.AddInitializer("standardizer_mean_over_scale", meanOverScale, d);
+        _mean = builder.AddInitializer("standardizer_mean", denoiser.Standardizer.Mean, d);
     }
 
     /// <summary>
@@ -126,6 +121,12 @@ internal sealed class DenoiserGraphEmitter
         double scale = _denoiser.Standardizer.Scale[0];
         var p = Preconditioning.For(_denoiser.Parametrisation, sigma / (m * scale), _denoiser.SigmaData);
         // z = (x / m - mean) / scale = x / (m scale) - mean / scale.
+        if (_meanOverScale is null)
+        {
+            var meanOverScale = new double[_network.Dimension];
+            for (int j = 0; j < meanOverScale.Length; j++) meanOverScale[j] = _denoiser.Standardizer.Mean[j] / scale;
+            _meanOverScale = g.AddInitializer("standardizer_mean_over_scale", meanOverScale, meanOverScale.Length);
+        }
         string z = g.Sub(g.Mul(x, g.Constant((float)(1 / (m * scale)))), _meanOverScale);
         // The embedding of the single level, computed by the network's own embedding layer (bit-identical to the C# path).
         var embedding = new float[_network.Embedding.OutputSize];
@@ -140,6 +141,7 @@ internal sealed class DenoiserGraphEmitter
     /// <summary>The Fourier features [sin(w c), cos(w c)] of c_noise [*, 1] as [*, 2F].</summary>
     private string Embedding(string cNoise)
     {
+        _frequencies ??= _g.AddInitializer("embedding_frequencies", _network.Embedding.Frequencies, 1, _network.Embedding.Frequencies.Length);
         string angles = _g.Mul(cNoise, _frequencies);
         return _g.Concat(-1, _g.Sin(angles), _g.Cos(angles));
     }

@@ -110,6 +110,9 @@ public static class SamplerGraphCompiler
             return g.AddNode("Gather", new[] { stepNoise!, index }, OnnxAttribute.Int("axis", 0));
         }
 
+        /// <summary>Consumes a draw the solver makes but multiplies by zero (no nodes), keeping later draws aligned.</summary>
+        public void SkipNoise() => NoiseDraws++;
+
         /// <summary>sum_k c_k v_k over the terms with a non-zero coefficient (double coefficients rounded to float once).</summary>
         public string Combine(params (string Value, double Coefficient)[] terms)
         {
@@ -327,8 +330,15 @@ public static class SamplerGraphCompiler
                 double noise = Math.Sqrt(2 * Math.Max(0, temperature) * h);
                 // score = -(x - m x0hat) / sigma^2, so x_s = (1 - h f - 2 h T / sigma^2) x + (2 h T m / sigma^2) x0hat + noise z.
                 double k = 2 * h * temperature / (sigma * sigma);
-                string z = w.NextNoise();
-                x = w.Combine((x, 1 - h * f - k), (x0, k * m), (z, noise));
+                if (noise > 0)
+                {
+                    x = w.Combine((x, 1 - h * f - k), (x0, k * m), (w.NextNoise(), noise));
+                }
+                else
+                {
+                    w.SkipNoise();
+                    x = w.Combine((x, 1 - h * f - k), (x0, k * m));
+                }
             }
             return x;
         }
