@@ -137,6 +137,22 @@ public class SamplerGraphCompilerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void GraphIsCorrectWithoutOnnxRuntimeOptimisations()
+    {
+        var denoiser = ExportTestModels.Random(2, ExportTestModels.ResidualEveryLayer, Parametrisation.Velocity, seed: 5);
+        var schedule = new VpLinearSchedule();
+        double[] times = TimeGrid.UniformLogSnr(schedule, 8);
+        var sampler = new DpmSolverPlusPlus2M();
+        var graph = SamplerGraphCompiler.Compile(denoiser, schedule, times, sampler);
+        using var session = OnnxSessionFactory.Create(graph.Model, new OnnxSessionSettings { IntraOpThreads = 1, OptimizeGraph = false });
+        var noise = OrtTestRunner.Normal(new Random(6), 7 * 2);
+        var (expected, _) = RunCSharp(sampler, denoiser, schedule, times, noise, null);
+        double diff = ExportTestModels.MaxAbsDiff(expected, RunGraph(session, graph, noise, 7, null));
+        output.WriteLine($"{sampler.Name} unoptimised: max |graph - C#| = {diff:E2}");
+        Assert.True(diff <= Tolerance, $"max |diff| = {diff:E3}");
+    }
+
+    [Fact]
     public void WeightsAreStoredOnceWhateverTheNumberOfSteps()
     {
         var denoiser = ExportTestModels.Random(4, new MlpOptions { Width = 128, Depth = 3, EmbeddingFrequencies = 4, Threads = 1 }, Parametrisation.Edm, seed: 6);
