@@ -24,6 +24,15 @@ public sealed class ResidualBlock : Layer
         _second = new Linear(hiddenWidth, width, Activation.None, threads);
     }
 
+    /// <summary>The optional leading layer norm (read by the ONNX exporter).</summary>
+    internal LayerNorm? Norm => _norm;
+
+    /// <summary>The first (SiLU) linear layer of the branch (read by the ONNX exporter).</summary>
+    internal Linear First => _first;
+
+    /// <summary>The second (linear) layer of the branch (read by the ONNX exporter).</summary>
+    internal Linear Second => _second;
+
     /// <inheritdoc />
     public override int ParameterCount => (_norm?.ParameterCount ?? 0) + _first.ParameterCount + _second.ParameterCount;
 

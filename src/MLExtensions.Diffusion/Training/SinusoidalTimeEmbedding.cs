@@ -36,6 +36,9 @@ public sealed class SinusoidalTimeEmbedding : Layer
     /// <summary>The highest angular frequency.</summary>
     public float MaxFrequency { get; }
 
+    /// <summary>The angular frequencies w_k as used in the forward pass (read by the ONNX exporter).</summary>
+    internal ReadOnlySpan<float> Frequencies => _frequencies;
+
     /// <inheritdoc />
     public override int ParameterCount => 0;
 

@@ -81,6 +81,12 @@ public sealed class TimeConditionedMlp
     /// <summary>The layers after the embedding, in order.</summary>
     public IReadOnlyList<Layer> Layers => _layers;
 
+    /// <summary>The noise-level embedding (read by the ONNX exporter).</summary>
+    internal SinusoidalTimeEmbedding Embedding => _embedding;
+
+    /// <summary>Per layer, the projection of the embedding added to its input (EveryLayer conditioning), or null (read by the ONNX exporter).</summary>
+    internal IReadOnlyList<Linear?> Projections => _projections;
+
     /// <summary>The multiply-add count of one forward pass per row, times 2 (GEMM floating-point operations).</summary>
     public long ForwardFlopsPerRow => _layers.OfType<Linear>().Sum(l => 2L * l.InputSize * l.OutputSize)
         + _layers.OfType<ResidualBlock>().Sum(b => 4L * b.InputSize * b.InputSize)
