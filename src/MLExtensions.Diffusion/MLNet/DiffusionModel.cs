@@ -38,13 +38,14 @@ public sealed class DiffusionModel : ITransformer
 {
     private const int ChunkRows = 4096;
     private readonly Dictionary<string, byte[]> _additionalEntries;
+    private readonly ScoreMatchingOptions _options;
 
     internal DiffusionModel(NeuralDenoiser denoiser, NoiseSchedule schedule, ScoreMatchingOptions options, TrainingSummary summary,
         IReadOnlyDictionary<string, byte[]>? additionalEntries = null)
     {
         Denoiser = denoiser;
         Schedule = schedule;
-        Options = options.Clone();
+        _options = options.Clone();
         Summary = summary;
         _additionalEntries = additionalEntries is null ? [] : new Dictionary<string, byte[]>(additionalEntries, StringComparer.Ordinal);
     }
@@ -61,8 +62,9 @@ public sealed class DiffusionModel : ITransformer
     /// <summary>The data standardisation learned at fit time.</summary>
     public Standardizer Standardizer => Denoiser.Standardizer;
 
-    /// <summary>A copy of the options the model was trained with (without progress sink and cancellation token).</summary>
-    public ScoreMatchingOptions Options { get; }
+    /// <summary>The options the model was trained with (a fresh copy on every call, without progress sink and
+    /// cancellation token: the model itself is immutable).</summary>
+    public ScoreMatchingOptions Options => _options.Clone();
 
     /// <summary>What training saw and did.</summary>
     public TrainingSummary Summary { get; }
@@ -149,7 +151,7 @@ public sealed class DiffusionModel : ITransformer
         CheckNoiseColumn(inputSchema, nameof(inputSchema));
         var builder = new DataViewSchema.Builder();
         builder.AddColumns(inputSchema);
-        builder.AddColumn(Options.GeneratedColumnName, new VectorDataViewType(NumberDataViewType.Single, Dimension));
+        builder.AddColumn(_options.GeneratedColumnName, new VectorDataViewType(NumberDataViewType.Single, Dimension));
         return builder.ToSchema();
     }
 
@@ -168,9 +170,9 @@ public sealed class DiffusionModel : ITransformer
     {
         ArgumentNullException.ThrowIfNull(input);
         CheckNoiseColumn(input.Schema, nameof(input));
-        string noiseColumn = Options.NoiseColumnName;
-        int steps = Options.SamplingSteps;
-        return new GeneratedDataView(input, Options.GeneratedColumnName, Dimension, input.GetRowCount(), () =>
+        string noiseColumn = _options.NoiseColumnName;
+        int steps = _options.SamplingSteps;
+        return new GeneratedDataView(input, _options.GeneratedColumnName, Dimension, input.GetRowCount(), () =>
         {
             var noise = FeatureColumnReader.Read(input, noiseColumn, Dimension, dropNonFinite: false, out _, CancellationToken.None);
             return noise.Length == 0 ? [] : GenerateFromNoise(noise, new HeunSampler(), steps);
@@ -210,8 +212,8 @@ public sealed class DiffusionModel : ITransformer
 
     private void CheckNoiseColumn(DataViewSchema schema, string paramName)
     {
-        int size = FeatureColumnReader.RequireVectorColumn(schema, Options.NoiseColumnName, paramName);
+        int size = FeatureColumnReader.RequireVectorColumn(schema, _options.NoiseColumnName, paramName);
         if (size != Dimension)
-            throw new ArgumentException($"The noise column '{Options.NoiseColumnName}' has {size} values per row, but the model's dimension is {Dimension}.", paramName);
+            throw new ArgumentException($"The noise column '{_options.NoiseColumnName}' has {size} values per row, but the model's dimension is {Dimension}.", paramName);
     }
 }

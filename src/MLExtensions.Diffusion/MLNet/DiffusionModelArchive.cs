@@ -42,6 +42,8 @@ public static class DiffusionModelArchive
     private static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
+        // The entries are plain files, never embedded in HTML: keep '+' and non-ASCII readable.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         Converters = { new JsonStringEnumConverter() },
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
