@@ -17,11 +17,11 @@ namespace MLExtensions.Diffusion.MLNet;
 /// forward marginal's first two isotropic moments, x = m_0 mean + sqrt(m_0^2 scale^2 + sigma_0^2) eps with eps ~ N(0, I)
 /// and (mean, scale) of the standardiser, then runs an <see cref="ISampler"/> (default <see cref="HeunSampler"/>) down the
 /// EDM rho = 7 grid of <see cref="SamplingTimes"/> to t = 0.</para>
-/// <para><see cref="Transform"/> is the ML.NET face of the same map: it reads the standard-normal latent eps of each row from
-/// the column <see cref="ScoreMatchingOptions.NoiseColumnName"/> and appends the generated row as
+/// <para><see cref="Transform"/> is the ML.NET face of the same map: it appends one generated row per input row as
 /// <see cref="ScoreMatchingOptions.GeneratedColumnName"/> (Heun, <see cref="ScoreMatchingOptions.SamplingSteps"/> steps;
-/// deterministic, so the same noise gives the same rows). It is not a row-to-row mapper: rows are generated in batches
-/// when the first cursor asks for the column.</para>
+/// deterministic), from the standard-normal latents in the column <see cref="ScoreMatchingOptions.NoiseColumnName"/> when
+/// the input has it, else from latents seeded by <see cref="ScoreMatchingOptions.GenerationSeed"/>. It is not a
+/// row-to-row mapper: rows are generated in batches when the first cursor asks for the column.</para>
 /// <para>ML.NET's own model persistence (<c>mlContext.Model.Save</c>) is reserved to ML.NET's friend assemblies, so
 /// <see cref="ICanSaveModel.Save"/> throws; use <see cref="Save(string)"/> and <see cref="DiffusionCatalog.LoadModel"/>
 /// (format: <see cref="DiffusionModelArchive"/>).</para>
@@ -144,7 +144,7 @@ public sealed class DiffusionModel : ITransformer
 
     /// <summary>The input schema plus the generated column.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="inputSchema"/> is null.</exception>
-    /// <exception cref="ArgumentException">The noise column is missing, not a known-size float vector, or not of size d.</exception>
+    /// <exception cref="ArgumentException">The noise column is present but not a known-size float vector of size d.</exception>
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
@@ -160,20 +160,28 @@ public sealed class DiffusionModel : ITransformer
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) =>
         throw new NotSupportedException("DiffusionModel generates rows in batches and is not a row-to-row mapper; use Transform or Generate.");
 
-    /// <summary>Appends the generated column: row i is the sample reached from the latent in row i of the noise column
-    /// (Heun sampler, <see cref="ScoreMatchingOptions.SamplingSteps"/> steps). Lazy: rows are generated on the first
-    /// cursor that asks for the column.</summary>
+    /// <summary>Appends the generated column, one generated row per input row (Heun sampler,
+    /// <see cref="ScoreMatchingOptions.SamplingSteps"/> steps). When the input has the column
+    /// <see cref="ScoreMatchingOptions.NoiseColumnName"/>, row i is the sample reached from the latent in row i of it;
+    /// otherwise row i is row i of <c>Generate(rows, <see cref="ScoreMatchingOptions.GenerationSeed"/>)</c> (so an ML.NET
+    /// pipeline ending in the trainer can still be fitted and applied to its training data). Lazy: rows are generated on the
+    /// first cursor that asks for the column.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="input"/> is null.</exception>
-    /// <exception cref="ArgumentException">The noise column is missing, of the wrong type or size (and, when read, holds a
-    /// non-finite value).</exception>
+    /// <exception cref="ArgumentException">The noise column is present but of the wrong type or size (and, when read, if it
+    /// holds a non-finite value).</exception>
     public IDataView Transform(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        CheckNoiseColumn(input.Schema, nameof(input));
+        bool hasNoise = CheckNoiseColumn(input.Schema, nameof(input));
         string noiseColumn = _options.NoiseColumnName;
-        int steps = _options.SamplingSteps;
+        int steps = _options.SamplingSteps, seed = _options.GenerationSeed;
         return new GeneratedDataView(input, _options.GeneratedColumnName, Dimension, input.GetRowCount(), () =>
         {
+            if (!hasNoise)
+            {
+                long rows = input.GetRowCount() ?? CountRows(input);
+                return rows == 0 ? [] : Generate(checked((int)rows), seed, new HeunSampler(), steps);
+            }
             var noise = FeatureColumnReader.Read(input, noiseColumn, Dimension, dropNonFinite: false, out _, CancellationToken.None);
             return noise.Length == 0 ? [] : GenerateFromNoise(noise, new HeunSampler(), steps);
         });
@@ -210,10 +218,21 @@ public sealed class DiffusionModel : ITransformer
         return result;
     }
 
-    private void CheckNoiseColumn(DataViewSchema schema, string paramName)
+    private static long CountRows(IDataView input)
     {
+        using var cursor = input.GetRowCursor([]);
+        long rows = 0;
+        while (cursor.MoveNext()) rows++;
+        return rows;
+    }
+
+    /// <summary>Whether the noise column is present; if so it must be a float vector of size d.</summary>
+    private bool CheckNoiseColumn(DataViewSchema schema, string paramName)
+    {
+        if (schema.GetColumnOrNull(_options.NoiseColumnName) is null) return false;
         int size = FeatureColumnReader.RequireVectorColumn(schema, _options.NoiseColumnName, paramName);
         if (size != Dimension)
             throw new ArgumentException($"The noise column '{_options.NoiseColumnName}' has {size} values per row, but the model's dimension is {Dimension}.", paramName);
+        return true;
     }
 }

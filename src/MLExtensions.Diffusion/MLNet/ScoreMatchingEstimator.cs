@@ -97,9 +97,6 @@ public sealed class ScoreMatchingEstimator : IEstimator<DiffusionModel>
 
     /// <summary>The input shape plus the generated column (<see cref="ScoreMatchingOptions.GeneratedColumnName"/>, a
     /// known-size float vector like the feature column).</summary>
-    /// <remarks>The fitted model's <see cref="DiffusionModel.Transform"/> reads its latents from
-    /// <see cref="ScoreMatchingOptions.NoiseColumnName"/>, which training data usually lacks; this shape describes data that
-    /// has both.</remarks>
     /// <exception cref="ArgumentNullException"><paramref name="inputSchema"/> is null.</exception>
     /// <exception cref="ArgumentException">The feature column is missing or not a known-size vector of Single.</exception>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)

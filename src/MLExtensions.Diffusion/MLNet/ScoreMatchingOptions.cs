@@ -116,11 +116,16 @@ public sealed class ScoreMatchingOptions
     /// <summary>What to do with rows holding NaN (missing) or infinite values (default <see cref="MissingValueHandling.Error"/>).</summary>
     public MissingValueHandling MissingValueHandling { get; set; } = MissingValueHandling.Error;
 
-    /// <summary>The input column <see cref="DiffusionModel.Transform"/> reads: standard-normal latent noise, a vector of d floats (default "Noise").</summary>
+    /// <summary>The input column <see cref="DiffusionModel.Transform"/> reads, when present: standard-normal latent noise, a
+    /// vector of d floats (default "Noise").</summary>
     public string NoiseColumnName { get; set; } = "Noise";
 
     /// <summary>The column <see cref="DiffusionModel.Transform"/> adds: the generated rows (default "Generated").</summary>
     public string GeneratedColumnName { get; set; } = "Generated";
+
+    /// <summary>Seed of the latents <see cref="DiffusionModel.Transform"/> draws when the input has no
+    /// <see cref="NoiseColumnName"/> column: row i gets row i of <c>Generate(rows, GenerationSeed)</c> (default 0).</summary>
+    public int GenerationSeed { get; set; }
 
     /// <summary>Solver steps <see cref="DiffusionModel.Transform"/> takes with the Heun sampler (default 20).</summary>
     public int SamplingSteps { get; set; } = 20;

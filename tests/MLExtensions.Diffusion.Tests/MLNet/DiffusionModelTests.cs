@@ -104,14 +104,54 @@ public class DiffusionModelTests(DiffusionModelFixture fixture) : IClassFixture<
     }
 
     [Fact]
-    public void Transform_WithoutANoiseColumn_NamesIt_AndTheModelIsNotARowMapperNorMLNetSaveable()
+    public void Transform_WithoutANoiseColumn_GeneratesFromTheGenerationSeed_AndAWrongNoiseColumnIsNamed()
+    {
+        var data = MLNetTestData.View(Context, MLNetTestData.Mixture(5, 1));
+        var generated = Model.Transform(data).GetColumn<float[]>("Generated").SelectMany(v => v).ToArray();
+        Assert.Equal(Model.Generate(5, Model.Options.GenerationSeed, new HeunSampler(), Model.Options.SamplingSteps), generated);
+
+        var wrongSize = Context.Data.LoadFromEnumerable(new[] { new WideNoiseRow { Noise = [1, 2, 3] } });
+        var e = Assert.Throws<ArgumentException>(() => Model.Transform(wrongSize));
+        Assert.Contains("'Noise'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("3 values", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheModelIsNotARowMapperNorSaveableThroughMLNet()
     {
         var data = MLNetTestData.View(Context, MLNetTestData.Mixture(4, 1));
-        var e = Assert.Throws<ArgumentException>(() => Model.Transform(data));
-        Assert.Contains("'Noise'", e.Message, StringComparison.Ordinal);
         Assert.Throws<NotSupportedException>(() => Model.GetRowToRowMapper(data.Schema));
         var save = Assert.Throws<NotSupportedException>(() => Context.Model.Save(Model, data.Schema, NewPath("mlnet.zip")));
         Assert.Contains("DiffusionModel.Save(path)", save.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Pipeline_ConcatenateThenScoreMatching_FitsAndTransformsItsTrainingData()
+    {
+        var data = MLNetTestData.Mixture(60, 2);
+        var view = Context.Data.LoadFromEnumerable(Enumerable.Range(0, 60).Select(r => new TwoColumns { A = data[2 * r], B = data[2 * r + 1] }).ToList());
+        var options = MLNetTestData.TinyOptions(20);
+        options.SamplingSteps = 4;
+        var pipeline = Context.Transforms.Concatenate("Features", "A", "B").Append(Context.Diffusion().Trainers.ScoreMatching(options));
+        var chain = pipeline.Fit(view);
+        var model = chain.LastTransformer;
+        Assert.Equal(60, model.Summary.Rows);
+        var generated = chain.Transform(view).GetColumn<float[]>("Generated").ToArray();
+        Assert.Equal(60, generated.Length);
+        Assert.Equal(model.Generate(60, 0, new HeunSampler(), 4), generated.SelectMany(v => v));
+    }
+
+    private sealed class WideNoiseRow
+    {
+        [VectorType(3)]
+        public float[] Noise { get; set; } = [];
+    }
+
+    private sealed class TwoColumns
+    {
+        public float A { get; set; }
+
+        public float B { get; set; }
     }
 
     [Fact]
@@ -135,6 +175,15 @@ public class DiffusionModelTests(DiffusionModelFixture fixture) : IClassFixture<
         Assert.Single(Directory.GetFiles(fixture.Folder, $"*{Path.GetFileName(path)}*"));
         using var zip = ZipFile.OpenRead(path);
         Assert.Equal(DiffusionModelArchive.ReservedEntryNames.Order(), zip.Entries.Select(e => e.FullName).Order());
+    }
+
+    [Fact]
+    public void Save_IntoAMissingFolder_ThrowsAndWritesNothing()
+    {
+        string folder = Path.Combine(fixture.Folder, Guid.NewGuid().ToString("N"));
+        Assert.Throws<DirectoryNotFoundException>(() => Model.Save(Path.Combine(folder, "model.zip")));
+        Assert.False(Directory.Exists(folder));
+        Assert.Throws<ArgumentException>(() => Model.Save(" "));
     }
 
     [Fact]
