@@ -37,6 +37,9 @@ public static class DiffusionModelArchive
         StandardizerEntry = "standardizer.json", NetworkEntry = "network.json", WeightsEntry = "network.bin",
         SummaryEntry = "summary.json", CardEntry = "model-card.md";
 
+    /// <summary>Marks the exceptions this class raised, so the outer handler does not wrap them twice.</summary>
+    private const string ErrorMarker = "MLExtensions.Diffusion.ModelFile";
+
     private static readonly byte[] WeightsMagic = "MLXDNET1"u8.ToArray();
 
     private static readonly JsonSerializerOptions Json = new()
@@ -110,7 +113,7 @@ public static class DiffusionModelArchive
             return Read(zip, path);
         }
         catch (Exception e) when (e is InvalidDataException or JsonException or EndOfStreamException or ArgumentException or NotSupportedException or OverflowException
-            && !e.Data.Contains(typeof(DiffusionModelArchive)))
+            && !e.Data.Contains(ErrorMarker))
         {
             throw Invalid(path, e.Message, e);
         }
@@ -275,7 +278,7 @@ public static class DiffusionModelArchive
     private static InvalidDataException Invalid(string path, string problem, Exception? inner = null)
     {
         var e = new InvalidDataException($"'{path}' is not a readable {FormatName} file: {problem}", inner);
-        e.Data[typeof(DiffusionModelArchive)] = path;
+        e.Data[ErrorMarker] = path;
         return e;
     }
 
