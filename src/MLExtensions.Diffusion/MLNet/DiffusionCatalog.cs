@@ -1,0 +1,33 @@
+using Microsoft.ML;
+
+namespace MLExtensions.Diffusion.MLNet;
+
+/// <summary>The diffusion operations of an <see cref="MLContext"/>: <c>mlContext.Diffusion()</c>.</summary>
+/// <example>
+/// <code>
+/// var model = mlContext.Diffusion().Trainers.ScoreMatching(steps: 2000, seed: 1).Fit(data);
+/// model.Save("model.zip");
+/// DiffusionModel again = mlContext.Diffusion().LoadModel("model.zip");
+/// </code>
+/// </example>
+public sealed class DiffusionCatalog
+{
+    internal DiffusionCatalog(MLContext context)
+    {
+        Context = context;
+        Trainers = new DiffusionTrainers(context);
+    }
+
+    /// <summary>The context this catalog belongs to.</summary>
+    public MLContext Context { get; }
+
+    /// <summary>The trainers.</summary>
+    public DiffusionTrainers Trainers { get; }
+
+    /// <summary>Loads a model written by <see cref="DiffusionModel.Save(string)"/> (format <see cref="DiffusionModelArchive"/>).</summary>
+    /// <param name="path">The model file.</param>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or blank.</exception>
+    /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">The file is corrupt, truncated, foreign, newer, or inconsistent (the message names it).</exception>
+    public DiffusionModel LoadModel(string path) => DiffusionModelArchive.Load(path);
+}

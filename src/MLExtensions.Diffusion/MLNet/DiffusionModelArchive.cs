@@ -1,0 +1,294 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.IO.Compression;
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using MLExtensions.Diffusion.Training;
+
+namespace MLExtensions.Diffusion.MLNet;
+
+/// <summary>
+/// The model file: one zip with <c>manifest.json</c> (format name <see cref="FormatName"/>, <see cref="FormatVersion"/>,
+/// dimension, parameter count, creation time, library version, extra entry names), <c>options.json</c> (the training
+/// options), <c>schedule.json</c>, <c>standardizer.json</c> (mean and scale, doubles), <c>network.json</c> (architecture,
+/// parametrisation, sigma_data, parameter count), <c>network.bin</c> (header "MLXDNET1", int32 parameter count, then the
+/// float parameters, all little-endian, in <see cref="TimeConditionedMlp.Parameters"/> order), <c>summary.json</c>,
+/// <c>model-card.md</c>, and any additional entries.
+/// </summary>
+/// <remarks>
+/// <para>Additional entries are the extension point for artefacts derived from the network, such as ONNX graphs of the
+/// network and of unrolled samplers (suggested names <c>onnx/network.onnx</c>, <c>onnx/sampler-heun-20.onnx</c>): pass
+/// them to <see cref="Save(DiffusionModel, string, IReadOnlyDictionary{string, byte[]}?)"/>; <see cref="Load"/> returns
+/// them in <see cref="DiffusionModel.AdditionalEntries"/>. Their names must not clash with the reserved entries.</para>
+/// <para>Writes are atomic: the zip goes to a temporary file in the target folder, is flushed to disk, then moved over
+/// the target. Reads check everything and throw <see cref="InvalidDataException"/> naming the file and the problem.</para>
+/// </remarks>
+public static class DiffusionModelArchive
+{
+    /// <summary>The format name in <c>manifest.json</c>.</summary>
+    public const string FormatName = "MLExtensions.Diffusion.Model";
+
+    /// <summary>The format version this library writes and the newest it reads.</summary>
+    public const int FormatVersion = 1;
+
+    private const string Manifest = "manifest.json", OptionsEntry = "options.json", ScheduleEntry = "schedule.json",
+        StandardizerEntry = "standardizer.json", NetworkEntry = "network.json", WeightsEntry = "network.bin",
+        SummaryEntry = "summary.json", CardEntry = "model-card.md";
+
+    /// <summary>Marks the exceptions this class raised, so the outer handler does not wrap them twice.</summary>
+    private const string ErrorMarker = "MLExtensions.Diffusion.ModelFile";
+
+    private static readonly byte[] WeightsMagic = "MLXDNET1"u8.ToArray();
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        // The entries are plain files, never embedded in HTML: keep '+' and non-ASCII readable.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Converters = { new JsonStringEnumConverter() },
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    /// <summary>The entry names the format itself uses; additional entries may not take them.</summary>
+    public static IReadOnlyList<string> ReservedEntryNames { get; } =
+        [Manifest, OptionsEntry, ScheduleEntry, StandardizerEntry, NetworkEntry, WeightsEntry, SummaryEntry, CardEntry];
+
+    /// <summary>Writes <paramref name="model"/> to <paramref name="path"/> atomically.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="path">The target file (replaced if it exists); its folder must exist.</param>
+    /// <param name="additionalEntries">Extra entries by name (e.g. ONNX graphs), merged over the model's own
+    /// <see cref="DiffusionModel.AdditionalEntries"/>; null for none.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is blank, or an additional entry name is empty, rooted,
+    /// contains "..", a backslash, or a reserved name.</exception>
+    /// <exception cref="IOException">The file cannot be written (the target is left as it was).</exception>
+    public static void Save(DiffusionModel model, string path, IReadOnlyDictionary<string, byte[]>? additionalEntries = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var extras = new Dictionary<string, byte[]>(model.AdditionalEntries, StringComparer.Ordinal);
+        if (additionalEntries is not null)
+            foreach (var (name, bytes) in additionalEntries)
+            {
+                CheckEntryName(name);
+                extras[name] = bytes ?? throw new ArgumentException($"Additional entry '{name}' has null content.", nameof(additionalEntries));
+            }
+        string full = Path.GetFullPath(path);
+        string folder = Path.GetDirectoryName(full) ?? throw new ArgumentException($"'{path}' has no folder.", nameof(path));
+        string temp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                using (var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true))
+                    Write(zip, model, extras);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, full, overwrite: true);
+        }
+        catch
+        {
+            try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw;
+        }
+    }
+
+    /// <summary>Reads a model written by <see cref="Save"/>.</summary>
+    /// <param name="path">The file.</param>
+    /// <returns>The model, with any additional entries.</returns>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or blank.</exception>
+    /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">The file is not a zip, is truncated or corrupt, is another format, has a newer
+    /// format version, lacks an entry, or its entries disagree (dimension, parameter count); the message names the file.</exception>
+    public static DiffusionModel Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"No diffusion model file at '{path}'.", path);
+        try
+        {
+            using var stream = File.OpenRead(path);
+            using var zip = new ZipArchive(stream, ZipArchiveMode.Read);
+            return Read(zip, path);
+        }
+        catch (Exception e) when (e is InvalidDataException or JsonException or EndOfStreamException or ArgumentException or NotSupportedException or OverflowException
+            && !e.Data.Contains(ErrorMarker))
+        {
+            throw Invalid(path, e.Message, e);
+        }
+    }
+
+    private static void Write(ZipArchive zip, DiffusionModel model, Dictionary<string, byte[]> extras)
+    {
+        var network = model.Denoiser.Network;
+        var o = model.Options;
+        var manifest = new ManifestDocument(FormatName, FormatVersion, model.Dimension, network.Parameters.Length,
+            DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture), LibraryVersion, extras.Keys.Order(StringComparer.Ordinal).ToArray());
+        WriteJson(zip, Manifest, manifest);
+        WriteJson(zip, OptionsEntry, o);
+        WriteJson(zip, ScheduleEntry, new ScheduleDocument(o.Schedule, model.Schedule.Name, o.ScheduleTau, o.ScheduleEndCutoff,
+            o.VpBetaMin, o.VpBetaMax, o.VpCosineOffset, o.VeSigmaMax, model.Schedule.MaxTime));
+        WriteJson(zip, StandardizerEntry, new StandardizerDocument(model.Standardizer.Mean.ToArray(), model.Standardizer.Scale.ToArray()));
+        var n = network.Options;
+        WriteJson(zip, NetworkEntry, new NetworkDocument(model.Dimension, n.Width, n.Depth, n.Residual, n.LayerNorm, n.EmbeddingFrequencies,
+            n.TimeConditioning, n.Threads, model.Denoiser.Parametrisation, model.Denoiser.SigmaData, network.Parameters.Length));
+        var weights = new byte[WeightsMagic.Length + 4 + 4 * network.Parameters.Length];
+        WeightsMagic.CopyTo(weights, 0);
+        BinaryPrimitives.WriteInt32LittleEndian(weights.AsSpan(WeightsMagic.Length), network.Parameters.Length);
+        for (int i = 0; i < network.Parameters.Length; i++)
+            BinaryPrimitives.WriteSingleLittleEndian(weights.AsSpan(WeightsMagic.Length + 4 + 4 * i), network.Parameters[i]);
+        WriteBytes(zip, WeightsEntry, weights);
+        WriteJson(zip, SummaryEntry, model.Summary);
+        WriteBytes(zip, CardEntry, Encoding.UTF8.GetBytes(ModelCard(model)));
+        foreach (var name in manifest.AdditionalEntries) WriteBytes(zip, name, extras[name]);
+    }
+
+    private static DiffusionModel Read(ZipArchive zip, string path)
+    {
+        var manifest = ReadJson<ManifestDocument>(zip, Manifest, path);
+        if (manifest.Format != FormatName)
+            throw Invalid(path, $"its manifest names the format '{manifest.Format}', not '{FormatName}'.");
+        if (manifest.Version > FormatVersion)
+            throw Invalid(path, $"it has format version {manifest.Version}, written by a newer library ({manifest.LibraryVersion}); this one reads up to version {FormatVersion}.");
+        if (manifest.Version < 1) throw Invalid(path, $"its format version {manifest.Version} is not valid.");
+        if (manifest.Dimension < 1) throw Invalid(path, $"its manifest dimension {manifest.Dimension} is not positive.");
+        var options = ReadJson<ScoreMatchingOptions>(zip, OptionsEntry, path);
+        options.Validate();
+        var scheduleDoc = ReadJson<ScheduleDocument>(zip, ScheduleEntry, path);
+        var standardizerDoc = ReadJson<StandardizerDocument>(zip, StandardizerEntry, path);
+        var networkDoc = ReadJson<NetworkDocument>(zip, NetworkEntry, path);
+        var summary = ReadJson<TrainingSummary>(zip, SummaryEntry, path);
+        if (networkDoc.Dimension != manifest.Dimension)
+            throw Invalid(path, $"network.json has dimension {networkDoc.Dimension} but the manifest says {manifest.Dimension}.");
+        if (standardizerDoc.Mean is null || standardizerDoc.Scale is null || standardizerDoc.Mean.Length != manifest.Dimension || standardizerDoc.Scale.Length != manifest.Dimension)
+            throw Invalid(path, $"standardizer.json does not hold a mean and a scale of the manifest dimension {manifest.Dimension}.");
+        if (networkDoc.ParameterCount != manifest.ParameterCount)
+            throw Invalid(path, $"network.json has {networkDoc.ParameterCount} parameters but the manifest says {manifest.ParameterCount}.");
+
+        var schedule = new ScoreMatchingOptions
+        {
+            Schedule = scheduleDoc.Kind, ScheduleTau = scheduleDoc.Tau, ScheduleEndCutoff = scheduleDoc.EndCutoff, VpBetaMin = scheduleDoc.VpBetaMin,
+            VpBetaMax = scheduleDoc.VpBetaMax, VpCosineOffset = scheduleDoc.VpCosineOffset, VeSigmaMax = scheduleDoc.VeSigmaMax,
+        }.CreateSchedule();
+        if (schedule.Name != scheduleDoc.Name) throw Invalid(path, $"schedule.json names '{scheduleDoc.Name}' but its parameters give '{schedule.Name}'.");
+
+        var mlp = new MlpOptions
+        {
+            Width = networkDoc.Width, Depth = networkDoc.Depth, Residual = networkDoc.Residual, LayerNorm = networkDoc.LayerNorm,
+            EmbeddingFrequencies = networkDoc.EmbeddingFrequencies, TimeConditioning = networkDoc.TimeConditioning, Threads = networkDoc.Threads,
+        };
+        // The initial weights are overwritten below; the constructor only lays out the parameter array.
+        var network = new TimeConditionedMlp(networkDoc.Dimension, mlp, new Random(0));
+        if (network.Parameters.Length != manifest.ParameterCount)
+            throw Invalid(path, $"the architecture in network.json has {network.Parameters.Length} parameters but the manifest says {manifest.ParameterCount}.");
+        var weights = ReadBytes(zip, WeightsEntry, path);
+        int header = WeightsMagic.Length + 4;
+        if (weights.Length < header || !weights.AsSpan(0, WeightsMagic.Length).SequenceEqual(WeightsMagic))
+            throw Invalid(path, "network.bin does not start with the header 'MLXDNET1'.");
+        int count = BinaryPrimitives.ReadInt32LittleEndian(weights.AsSpan(WeightsMagic.Length));
+        if (count != manifest.ParameterCount || weights.Length != header + 4L * count)
+            throw Invalid(path, $"network.bin holds {(weights.Length - header) / 4} parameters (header: {count}), but the manifest says {manifest.ParameterCount}.");
+        for (int i = 0; i < count; i++)
+        {
+            float w = BinaryPrimitives.ReadSingleLittleEndian(weights.AsSpan(header + 4 * i));
+            if (!float.IsFinite(w)) throw Invalid(path, $"network.bin holds a non-finite parameter at index {i}.");
+            network.Parameters[i] = w;
+        }
+        var standardizer = Standardizer.Create(standardizerDoc.Mean, standardizerDoc.Scale);
+        var denoiser = new NeuralDenoiser(network, standardizer, networkDoc.Parametrisation, networkDoc.SigmaData);
+
+        var extras = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var name in manifest.AdditionalEntries ?? [])
+        {
+            if (ReservedEntryNames.Contains(name)) throw Invalid(path, $"the manifest lists the reserved entry '{name}' as additional.");
+            extras[name] = ReadBytes(zip, name, path);
+        }
+        return new DiffusionModel(denoiser, schedule, options, summary, extras);
+    }
+
+    private static string LibraryVersion =>
+        typeof(DiffusionModelArchive).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+        ?? typeof(DiffusionModelArchive).Assembly.GetName().Version?.ToString() ?? "unknown";
+
+    private static string ModelCard(DiffusionModel model)
+    {
+        var o = model.Options;
+        var s = model.Summary;
+        var card = new StringBuilder();
+        card.AppendLine("# Diffusion model");
+        card.AppendLine();
+        card.AppendLine("A score-matching diffusion model trained with MLExtensions.Diffusion (`mlContext.Diffusion().Trainers.ScoreMatching`).");
+        card.AppendLine("Load it with `mlContext.Diffusion().LoadModel(path)`.");
+        card.AppendLine();
+        card.AppendLine("| field | value |");
+        card.AppendLine("| --- | --- |");
+        void Row(string key, object value) => card.AppendLine(CultureInfo.InvariantCulture, $"| {key} | {value} |");
+        Row("format", $"{FormatName} v{FormatVersion}");
+        Row("library version", LibraryVersion);
+        Row("dimension", model.Dimension);
+        Row("feature column", o.FeatureColumnName);
+        Row("schedule", model.Schedule);
+        Row("parametrisation", model.Denoiser.Parametrisation);
+        Row("network", $"MLP width {o.Width}, depth {o.Depth}, residual {o.Residual}, layer norm {o.LayerNorm}, {s.ParameterCount} parameters");
+        Row("training rows", s.Rows);
+        Row("dropped rows", s.DroppedRows);
+        Row("steps", s.Steps);
+        Row("batch size", o.BatchSize);
+        Row("learning rate", o.LearningRate.ToString(CultureInfo.InvariantCulture));
+        Row("seed", s.Seed);
+        Row("final loss", s.FinalLoss.ToString("G6", CultureInfo.InvariantCulture));
+        Row("training seconds", s.TrainingSeconds.ToString("F2", CultureInfo.InvariantCulture));
+        card.AppendLine();
+        card.AppendLine("Intended use: generating synthetic rows resembling the training data. The model reproduces the training");
+        card.AppendLine("distribution only as well as the training budget allows; check generated rows against held-out data.");
+        return card.ToString();
+    }
+
+    private static void CheckEntryName(string name)
+    {
+        if (string.IsNullOrWhiteSpace(name) || name.StartsWith('/') || name.Contains('\\') || name.Split('/').Contains("..") || Path.IsPathRooted(name))
+            throw new ArgumentException($"'{name}' is not a valid relative entry name.", "additionalEntries");
+        if (ReservedEntryNames.Contains(name))
+            throw new ArgumentException($"'{name}' is reserved by the model format.", "additionalEntries");
+    }
+
+    private static void WriteJson<T>(ZipArchive zip, string name, T value) =>
+        WriteBytes(zip, name, JsonSerializer.SerializeToUtf8Bytes(value, Json));
+
+    private static void WriteBytes(ZipArchive zip, string name, byte[] bytes)
+    {
+        var entry = zip.CreateEntry(name, CompressionLevel.Optimal);
+        using var stream = entry.Open();
+        stream.Write(bytes);
+    }
+
+    private static T ReadJson<T>(ZipArchive zip, string name, string path) =>
+        JsonSerializer.Deserialize<T>(ReadBytes(zip, name, path), Json) ?? throw Invalid(path, $"entry '{name}' is empty (null).");
+
+    private static byte[] ReadBytes(ZipArchive zip, string name, string path)
+    {
+        var entry = zip.GetEntry(name) ?? throw Invalid(path, $"it has no entry '{name}'.");
+        using var stream = entry.Open();
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    }
+
+    private static InvalidDataException Invalid(string path, string problem, Exception? inner = null)
+    {
+        var e = new InvalidDataException($"'{path}' is not a readable {FormatName} file: {problem}", inner);
+        e.Data[ErrorMarker] = path;
+        return e;
+    }
+
+    private sealed record ManifestDocument(string Format, int Version, int Dimension, int ParameterCount, string Created, string LibraryVersion, string[] AdditionalEntries);
+
+    private sealed record ScheduleDocument(ScheduleKind Kind, string Name, double Tau, double EndCutoff, double VpBetaMin, double VpBetaMax,
+        double VpCosineOffset, double VeSigmaMax, double MaxTime);
+
+    private sealed record StandardizerDocument(double[] Mean, double[] Scale);
+
+    private sealed record NetworkDocument(int Dimension, int Width, int Depth, bool Residual, bool LayerNorm, int EmbeddingFrequencies,
+        TimeConditioning TimeConditioning, int Threads, Parametrisation Parametrisation, double SigmaData, int ParameterCount);
+}

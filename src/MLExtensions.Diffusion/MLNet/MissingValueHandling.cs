@@ -1,0 +1,11 @@
+namespace MLExtensions.Diffusion.MLNet;
+
+/// <summary>What <see cref="ScoreMatchingEstimator.Fit"/> does with rows holding a missing (NaN) or infinite value.</summary>
+public enum MissingValueHandling
+{
+    /// <summary>Throw an <see cref="ArgumentException"/> naming the first such row and the column (the default).</summary>
+    Error,
+
+    /// <summary>Skip such rows; the count is logged and kept in <see cref="TrainingSummary.DroppedRows"/>.</summary>
+    DropRows,
+}

@@ -1,0 +1,274 @@
+using System.IO.Compression;
+using System.Text.Json.Nodes;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLExtensions.Diffusion.MLNet;
+using MLExtensions.Diffusion.Randomness;
+using MLExtensions.Diffusion.Samplers;
+
+namespace MLExtensions.Diffusion.Tests.MLNet;
+
+public sealed class DiffusionModelFixture : IDisposable
+{
+    public DiffusionModelFixture()
+    {
+        Context = new MLContext(seed: 2);
+        var options = MLNetTestData.TinyOptions(200);
+        options.Schedule = ScheduleKind.VpLinear;
+        options.Residual = true;
+        options.LayerNorm = true;
+        options.Depth = 3;
+        Model = Context.Diffusion().Trainers.ScoreMatching(options).Fit(MLNetTestData.View(Context, MLNetTestData.Mixture(200, 9)));
+        Folder = Directory.CreateTempSubdirectory("mlx-diffusion-model-").FullName;
+    }
+
+    public MLContext Context { get; }
+
+    public DiffusionModel Model { get; }
+
+    public string Folder { get; }
+
+    public void Dispose() => Directory.Delete(Folder, recursive: true);
+}
+
+public class DiffusionModelTests(DiffusionModelFixture fixture) : IClassFixture<DiffusionModelFixture>
+{
+    private sealed class NoiseRow
+    {
+        [VectorType(2)]
+        public float[] Noise { get; set; } = [];
+
+        public int Id { get; set; }
+    }
+
+    private MLContext Context => fixture.Context;
+
+    private DiffusionModel Model => fixture.Model;
+
+    private string NewPath(string name) => Path.Combine(fixture.Folder, $"{Guid.NewGuid():N}-{name}");
+
+    [Fact]
+    public void Generate_IsDeterministicInTheSeed_AndMatchesGenerateFromNoise()
+    {
+        var a = Model.Generate(50, seed: 3);
+        Assert.Equal(a, Model.Generate(50, seed: 3));
+        Assert.NotEqual(a, Model.Generate(50, seed: 4));
+        // The same latents by hand give the same rows.
+        var eps = StandardNormal.Sample(new Random(3), 100).Select(v => (float)v).ToArray();
+        var fromNoise = Model.GenerateFromNoise(eps);
+        for (int i = 0; i < a.Length; i++) Assert.Equal(a[i], fromNoise[i], 4);
+    }
+
+    [Fact]
+    public void Generate_RejectsBadArguments()
+    {
+        Assert.Equal("count", Assert.Throws<ArgumentOutOfRangeException>(() => Model.Generate(0, 1)).ParamName);
+        Assert.Equal("steps", Assert.Throws<ArgumentOutOfRangeException>(() => Model.Generate(5, 1, steps: 0)).ParamName);
+        Assert.Equal("noise", Assert.Throws<ArgumentException>(() => Model.GenerateFromNoise([1f, 2f, 3f])).ParamName);
+        Assert.Equal("noise", Assert.Throws<ArgumentException>(() => Model.GenerateFromNoise([1f, float.NaN])).ParamName);
+    }
+
+    [Fact]
+    public void SamplingTimes_DecreaseFromMaxTimeToZero()
+    {
+        var times = Model.SamplingTimes(10);
+        Assert.Equal(11, times.Length);
+        Assert.Equal(0, times[^1]);
+        Assert.True(Math.Abs(times[0] - Model.Schedule.MaxTime) < 1e-6 * Model.Schedule.Tau);
+        for (int i = 1; i < times.Length; i++) Assert.True(times[i] < times[i - 1]);
+    }
+
+    [Fact]
+    public void GenerateDataView_HasAFeaturesVectorColumnWithTheGeneratedRows()
+    {
+        var view = Model.GenerateDataView(7, seed: 1);
+        var column = view.Schema["Features"];
+        Assert.Equal(new VectorDataViewType(NumberDataViewType.Single, 2), column.Type);
+        Assert.Equal(7, view.GetRowCount());
+        var rows = Context.Data.CreateEnumerable<MLNetTestData.VectorRow>(view, reuseRowObject: false).SelectMany(r => r.Features).ToArray();
+        Assert.Equal(Model.Generate(7, seed: 1), rows);
+    }
+
+    [Fact]
+    public void Transform_MapsTheNoiseColumnToGeneratedRows_KeepingInputColumns()
+    {
+        var eps = StandardNormal.Sample(new Random(8), 12).Select(v => (float)v).ToArray();
+        var input = Context.Data.LoadFromEnumerable(Enumerable.Range(0, 6).Select(i => new NoiseRow { Noise = eps[(2 * i)..(2 * i + 2)], Id = 10 + i }).ToList());
+        Assert.False(Model.IsRowToRowMapper);
+        var output = Model.Transform(input);
+        Assert.Equal(Model.GetOutputSchema(input.Schema).Select(c => c.Name), output.Schema.Select(c => c.Name));
+        var generated = output.GetColumn<float[]>("Generated").SelectMany(v => v).ToArray();
+        Assert.Equal(Model.GenerateFromNoise(eps, new HeunSampler(), Model.Options.SamplingSteps), generated);
+        Assert.Equal(Enumerable.Range(10, 6), output.GetColumn<int>("Id"));
+        Assert.Equal(eps, output.GetColumn<float[]>("Noise").SelectMany(v => v));
+    }
+
+    [Fact]
+    public void Transform_WithoutANoiseColumn_GeneratesFromTheGenerationSeed_AndAWrongNoiseColumnIsNamed()
+    {
+        var data = MLNetTestData.View(Context, MLNetTestData.Mixture(5, 1));
+        var generated = Model.Transform(data).GetColumn<float[]>("Generated").SelectMany(v => v).ToArray();
+        Assert.Equal(Model.Generate(5, Model.Options.GenerationSeed, new HeunSampler(), Model.Options.SamplingSteps), generated);
+
+        var wrongSize = Context.Data.LoadFromEnumerable(new[] { new WideNoiseRow { Noise = [1, 2, 3] } });
+        var e = Assert.Throws<ArgumentException>(() => Model.Transform(wrongSize));
+        Assert.Contains("'Noise'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("3 values", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheModelIsNotARowMapperNorSaveableThroughMLNet()
+    {
+        var data = MLNetTestData.View(Context, MLNetTestData.Mixture(4, 1));
+        Assert.Throws<NotSupportedException>(() => Model.GetRowToRowMapper(data.Schema));
+        var save = Assert.Throws<NotSupportedException>(() => Context.Model.Save(Model, data.Schema, NewPath("mlnet.zip")));
+        Assert.Contains("DiffusionModel.Save(path)", save.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Pipeline_ConcatenateThenScoreMatching_FitsAndTransformsItsTrainingData()
+    {
+        var data = MLNetTestData.Mixture(60, 2);
+        var view = Context.Data.LoadFromEnumerable(Enumerable.Range(0, 60).Select(r => new TwoColumns { A = data[2 * r], B = data[2 * r + 1] }).ToList());
+        var options = MLNetTestData.TinyOptions(20);
+        options.SamplingSteps = 4;
+        var pipeline = Context.Transforms.Concatenate("Features", "A", "B").Append(Context.Diffusion().Trainers.ScoreMatching(options));
+        var chain = pipeline.Fit(view);
+        var model = chain.LastTransformer;
+        Assert.Equal(60, model.Summary.Rows);
+        var generated = chain.Transform(view).GetColumn<float[]>("Generated").ToArray();
+        Assert.Equal(60, generated.Length);
+        Assert.Equal(model.Generate(60, 0, new HeunSampler(), 4), generated.SelectMany(v => v));
+    }
+
+    private sealed class WideNoiseRow
+    {
+        [VectorType(3)]
+        public float[] Noise { get; set; } = [];
+    }
+
+    private sealed class TwoColumns
+    {
+        public float A { get; set; }
+
+        public float B { get; set; }
+    }
+
+    [Fact]
+    public void SaveAndLoad_RoundTrip_GivesIdenticalModelAndSamples()
+    {
+        string path = NewPath("model.zip");
+        Model.Save(path);
+        var loaded = Context.Diffusion().LoadModel(path);
+        Assert.Equal(Model.Denoiser.Network.Parameters, loaded.Denoiser.Network.Parameters);
+        Assert.Equal(Model.Standardizer.Mean.ToArray(), loaded.Standardizer.Mean.ToArray());
+        Assert.Equal(Model.Standardizer.Scale.ToArray(), loaded.Standardizer.Scale.ToArray());
+        Assert.Equal(Model.Schedule.ToString(), loaded.Schedule.ToString());
+        Assert.Equal(Model.Denoiser.Parametrisation, loaded.Denoiser.Parametrisation);
+        Assert.Equal(Model.Summary, loaded.Summary);
+        Assert.Equal(Model.Options.Width, loaded.Options.Width);
+        Assert.True(loaded.Options.Residual && loaded.Options.LayerNorm);
+        Assert.Equal(Model.Generate(40, seed: 6), loaded.Generate(40, seed: 6));
+        Assert.Equal(Model.Generate(40, seed: 6, new DdpmAncestralSampler(), 10), loaded.Generate(40, seed: 6, new DdpmAncestralSampler(), 10));
+        // Overwriting leaves one file and no temporary files behind.
+        loaded.Save(path);
+        Assert.Single(Directory.GetFiles(fixture.Folder, $"*{Path.GetFileName(path)}*"));
+        using var zip = ZipFile.OpenRead(path);
+        Assert.Equal(DiffusionModelArchive.ReservedEntryNames.Order(), zip.Entries.Select(e => e.FullName).Order());
+    }
+
+    [Fact]
+    public void Save_IntoAMissingFolder_ThrowsAndWritesNothing()
+    {
+        string folder = Path.Combine(fixture.Folder, Guid.NewGuid().ToString("N"));
+        Assert.Throws<DirectoryNotFoundException>(() => Model.Save(Path.Combine(folder, "model.zip")));
+        Assert.False(Directory.Exists(folder));
+        Assert.Throws<ArgumentException>(() => Model.Save(" "));
+    }
+
+    [Fact]
+    public void AdditionalEntries_RoundTrip_AndReservedNamesAreRefused()
+    {
+        string path = NewPath("extra.zip");
+        byte[] graph = [1, 2, 3, 4, 5];
+        DiffusionModelArchive.Save(Model, path, new Dictionary<string, byte[]> { ["onnx/network.onnx"] = graph });
+        var loaded = DiffusionModelArchive.Load(path);
+        Assert.Equal(graph, loaded.AdditionalEntries["onnx/network.onnx"]);
+        string again = NewPath("extra-again.zip");
+        loaded.Save(again);
+        Assert.Equal(graph, DiffusionModelArchive.Load(again).AdditionalEntries["onnx/network.onnx"]);
+
+        foreach (var bad in new[] { "manifest.json", "../x.onnx", "/abs.onnx", "a\\b", "" })
+            Assert.Throws<ArgumentException>(() => DiffusionModelArchive.Save(Model, NewPath("bad.zip"), new Dictionary<string, byte[]> { [bad] = graph }));
+    }
+
+    [Fact]
+    public void Load_GarbageTruncatedOrForeignFiles_ThrowInvalidDataNamingTheFile()
+    {
+        string garbage = NewPath("garbage.zip");
+        File.WriteAllBytes(garbage, Enumerable.Range(0, 3000).Select(i => (byte)(i * 7919 % 251)).ToArray());
+        AssertInvalid(garbage, null);
+
+        string good = NewPath("good.zip");
+        Model.Save(good);
+        byte[] bytes = File.ReadAllBytes(good);
+        string truncated = NewPath("truncated.zip");
+        File.WriteAllBytes(truncated, bytes[..(bytes.Length / 2)]);
+        AssertInvalid(truncated, null);
+
+        string foreign = NewPath("foreign.zip");
+        using (var zip = ZipFile.Open(foreign, ZipArchiveMode.Create))
+        using (var writer = new StreamWriter(zip.CreateEntry("readme.txt").Open()))
+            writer.Write("not a model");
+        AssertInvalid(foreign, "manifest.json");
+
+        Assert.Throws<FileNotFoundException>(() => Context.Diffusion().LoadModel(NewPath("absent.zip")));
+    }
+
+    [Fact]
+    public void Load_WrongFormatNewerVersionOrMismatchedEntries_ThrowInvalidData()
+    {
+        AssertInvalid(Edited("format.zip", "manifest.json", j => j["Format"] = "Something.Else"), "Something.Else");
+        AssertInvalid(Edited("version.zip", "manifest.json", j => j["Version"] = 2), "newer");
+        AssertInvalid(Edited("dimension.zip", "manifest.json", j => j["Dimension"] = 3), "dimension");
+        AssertInvalid(Edited("count.zip", "manifest.json", j => j["ParameterCount"] = 17), "parameters");
+        AssertInvalid(Edited("width.zip", "network.json", j => j["Width"] = 33), "parameters");
+        AssertInvalid(Edited("scale.zip", "standardizer.json", j => j["Scale"] = new JsonArray(1.0)), "standardizer.json");
+        AssertInvalid(Edited("options.zip", "options.json", j => j["Steps"] = 0), "Steps");
+
+        string shortWeights = NewPath("weights.zip");
+        Model.Save(shortWeights);
+        using (var zip = ZipFile.Open(shortWeights, ZipArchiveMode.Update))
+        {
+            var entry = zip.GetEntry("network.bin")!;
+            byte[] weights;
+            using (var s = entry.Open()) { using var m = new MemoryStream(); s.CopyTo(m); weights = m.ToArray(); }
+            entry.Delete();
+            using var w = zip.CreateEntry("network.bin").Open();
+            w.Write(weights.AsSpan(0, weights.Length - 8));
+        }
+        AssertInvalid(shortWeights, "network.bin");
+    }
+
+    private string Edited(string name, string entryName, Action<JsonObject> edit)
+    {
+        string path = NewPath(name);
+        Model.Save(path);
+        using var zip = ZipFile.Open(path, ZipArchiveMode.Update);
+        var entry = zip.GetEntry(entryName)!;
+        JsonObject json;
+        using (var reader = new StreamReader(entry.Open())) json = JsonNode.Parse(reader.ReadToEnd())!.AsObject();
+        edit(json);
+        entry.Delete();
+        using var writer = new StreamWriter(zip.CreateEntry(entryName).Open());
+        writer.Write(json.ToJsonString());
+        return path;
+    }
+
+    private void AssertInvalid(string path, string? mentions)
+    {
+        var e = Assert.Throws<InvalidDataException>(() => Context.Diffusion().LoadModel(path));
+        Assert.Contains(path, e.Message, StringComparison.Ordinal);
+        if (mentions is not null) Assert.Contains(mentions, e.Message, StringComparison.Ordinal);
+    }
+}
