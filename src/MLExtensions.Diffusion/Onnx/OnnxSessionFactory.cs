@@ -51,11 +51,22 @@ public static class OnnxSessionFactory
         return CreateCore(null, full, settings);
     }
 
+    private const string CudaProviderName = "CUDAExecutionProvider";
+    private const string TensorRtProviderName = "TensorrtExecutionProvider";
+    private const string GpuBuildHint =
+        "Build with -p:OnnxRuntimeFlavor=Gpu (package Microsoft.ML.OnnxRuntime.Gpu) on a machine with CUDA and cuDNN installed, or choose OnnxExecutionProvider.Cpu or Auto.";
+
+    /// <summary>The execution providers compiled into the loaded ONNX Runtime native library.</summary>
+    public static IReadOnlyList<string> AvailableProviders => OrtEnv.Instance().GetAvailableProviders();
+
     /// <summary>
     /// Builds the ORT session options for <paramref name="settings"/>; the single place where threads, optimisation
-    /// level and (later) execution providers are configured.
+    /// level and execution providers are configured.
     /// </summary>
-    internal static SessionOptions CreateSessionOptions(OnnxSessionSettings settings)
+    /// <param name="settings">The settings.</param>
+    /// <param name="provider">The provider the session will run on (Auto resolved to Cuda or Cpu).</param>
+    /// <exception cref="InvalidOperationException">Cuda or TensorRt was asked for explicitly and cannot be used.</exception>
+    internal static SessionOptions CreateSessionOptions(OnnxSessionSettings settings, out OnnxExecutionProvider provider)
     {
         var options = new SessionOptions();
         try
@@ -64,7 +75,7 @@ public static class OnnxSessionFactory
             options.GraphOptimizationLevel = settings.OptimizeGraph
                 ? GraphOptimizationLevel.ORT_ENABLE_ALL
                 : GraphOptimizationLevel.ORT_DISABLE_ALL;
-            // Execution providers: CPU is ONNX Runtime's default and always present; others are appended here later.
+            provider = AppendProvider(options, settings);
             return options;
         }
         catch
@@ -74,9 +85,94 @@ public static class OnnxSessionFactory
         }
     }
 
+    /// <summary>
+    /// The provider a session with <paramref name="settings"/> would run on here, without creating one:
+    /// <see cref="OnnxExecutionProvider.Auto"/> resolves to Cuda when the native library offers it and it starts, else Cpu.
+    /// </summary>
+    /// <param name="settings">The settings, or <see langword="null"/> for <see cref="OnnxSessionSettings.Default"/>.</param>
+    /// <exception cref="InvalidOperationException">Cuda or TensorRt was asked for explicitly and cannot be used.</exception>
+    public static OnnxExecutionProvider ResolveProvider(OnnxSessionSettings? settings = null)
+    {
+        using var options = CreateSessionOptions(settings ?? OnnxSessionSettings.Default, out var provider);
+        return provider;
+    }
+
+    private static OnnxExecutionProvider AppendProvider(SessionOptions options, OnnxSessionSettings settings)
+    {
+        var available = AvailableProviders;
+        switch (settings.ExecutionProvider)
+        {
+            case OnnxExecutionProvider.Cpu:
+                return OnnxExecutionProvider.Cpu;
+            case OnnxExecutionProvider.Cuda:
+                RequireProvider(available, CudaProviderName, "Cuda");
+                AppendCuda(options, settings.DeviceId, "Cuda");
+                return OnnxExecutionProvider.Cuda;
+            case OnnxExecutionProvider.TensorRt:
+                RequireProvider(available, TensorRtProviderName, "TensorRt");
+                try
+                {
+                    options.AppendExecutionProvider_Tensorrt(settings.DeviceId);
+                }
+                catch (OnnxRuntimeException ex)
+                {
+                    throw new InvalidOperationException(
+                        $"The TensorRT execution provider could not start on device {settings.DeviceId}: {ex.Message}. {GpuBuildHint}", ex);
+                }
+                // Nodes TensorRT does not take run on CUDA rather than on the CPU.
+                AppendCuda(options, settings.DeviceId, "TensorRt");
+                return OnnxExecutionProvider.TensorRt;
+            default:
+                if (!available.Contains(CudaProviderName))
+                {
+                    Warn(settings, $"ONNX Runtime: the CUDA execution provider is not in the loaded native library " +
+                                   $"(available: {string.Join(", ", available)}); running on the CPU.");
+                    return OnnxExecutionProvider.Cpu;
+                }
+                try
+                {
+                    options.AppendExecutionProvider_CUDA(settings.DeviceId);
+                    return OnnxExecutionProvider.Cuda;
+                }
+                catch (OnnxRuntimeException ex)
+                {
+                    Warn(settings, $"ONNX Runtime: the CUDA execution provider did not start on device {settings.DeviceId} " +
+                                   $"({ex.Message}); running on the CPU.");
+                    return OnnxExecutionProvider.Cpu;
+                }
+        }
+    }
+
+    private static void RequireProvider(IReadOnlyList<string> available, string providerName, string requested)
+    {
+        if (!available.Contains(providerName))
+            throw new InvalidOperationException(
+                $"OnnxExecutionProvider.{requested} was requested, but the loaded ONNX Runtime native library offers only " +
+                $"{string.Join(", ", available)}. {GpuBuildHint}");
+    }
+
+    private static void AppendCuda(SessionOptions options, int deviceId, string requested)
+    {
+        try
+        {
+            options.AppendExecutionProvider_CUDA(deviceId);
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            throw new InvalidOperationException(
+                $"OnnxExecutionProvider.{requested}: the CUDA execution provider could not start on device {deviceId}: {ex.Message}. {GpuBuildHint}", ex);
+        }
+    }
+
+    private static void Warn(OnnxSessionSettings settings, string message)
+    {
+        if (settings.Warning is { } sink) sink(message);
+        else System.Diagnostics.Trace.TraceWarning(message);
+    }
+
     private static InferenceSession CreateCore(byte[]? bytes, string? path, OnnxSessionSettings? settings)
     {
-        using var options = CreateSessionOptions(settings ?? OnnxSessionSettings.Default);
+        using var options = CreateSessionOptions(settings ?? OnnxSessionSettings.Default, out _);
         try
         {
             return path is null ? new InferenceSession(bytes!, options) : new InferenceSession(path, options);

@@ -1,10 +1,46 @@
 namespace MLExtensions.Diffusion.Onnx;
 
 /// <summary>Settings for ONNX Runtime sessions created by <see cref="OnnxSessionFactory"/>.</summary>
-/// <remarks>Only the CPU execution provider is wired up so far; provider selection will be added here.</remarks>
+/// <remarks>
+/// The GPU providers need the GPU build of the native library: build with <c>-p:OnnxRuntimeFlavor=Gpu</c> (which references
+/// Microsoft.ML.OnnxRuntime.Gpu instead of Microsoft.ML.OnnxRuntime) on a machine with CUDA installed.
+/// </remarks>
 public sealed class OnnxSessionSettings
 {
     private readonly int _intraOpThreads;
+    private readonly int _deviceId;
+    private readonly OnnxExecutionProvider _executionProvider;
+
+    /// <summary>The execution provider; <see cref="OnnxExecutionProvider.Auto"/> by default.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not a defined provider.</exception>
+    public OnnxExecutionProvider ExecutionProvider
+    {
+        get => _executionProvider;
+        init
+        {
+            if (!Enum.IsDefined(value))
+                throw new ArgumentOutOfRangeException(nameof(ExecutionProvider), value, "Unknown execution provider.");
+            _executionProvider = value;
+        }
+    }
+
+    /// <summary>The GPU ordinal for CUDA and TensorRT (0 by default); ignored on CPU.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public int DeviceId
+    {
+        get => _deviceId;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(DeviceId));
+            _deviceId = value;
+        }
+    }
+
+    /// <summary>
+    /// Receives warnings such as the fall-back from CUDA to CPU under <see cref="OnnxExecutionProvider.Auto"/>; when null
+    /// they go to <see cref="System.Diagnostics.Trace"/>.
+    /// </summary>
+    public Action<string>? Warning { get; init; }
 
     /// <summary>Threads used inside one operator (0, the default, lets ONNX Runtime choose).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>

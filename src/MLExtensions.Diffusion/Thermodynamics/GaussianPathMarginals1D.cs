@@ -9,8 +9,8 @@ namespace MLExtensions.Diffusion.Thermodynamics;
 /// </summary>
 internal sealed class GaussianPathMarginals1D : IMarginalPath1D
 {
-    private const int KineticIntervals = 2000;
     private readonly GaussianMixture1D _data;
+    private readonly IMarginalDensity _density;
     private readonly ScheduleVelocityField _field;
 
     public GaussianPathMarginals1D(NoiseSchedule schedule, IMarginalDensity data)
@@ -28,6 +28,7 @@ internal sealed class GaussianPathMarginals1D : IMarginalPath1D
                 nameof(data)),
         };
         Schedule = schedule;
+        _density = data;
         _field = new ScheduleVelocityField(schedule, data);
     }
 
@@ -48,24 +49,8 @@ internal sealed class GaussianPathMarginals1D : IMarginalPath1D
         _field.Velocity(x, t, velocity);
     }
 
-    /// <summary>integral nu^2 P_t dx by composite Simpson between the 1e-15 tail quantiles of P_t.</summary>
-    public double KineticEnergy(double t)
-    {
-        GaussianMixture1D law = Marginal(t);
-        double lo = law.Quantile(1e-15, false), hi = law.Quantile(1e-15, true);
-        double h = (hi - lo) / KineticIntervals;
-        var x = new double[KineticIntervals + 1];
-        var v = new double[KineticIntervals + 1];
-        for (int i = 0; i <= KineticIntervals; i++) x[i] = lo + i * h;
-        _field.Velocity(x, t, v);
-        double sum = 0;
-        for (int i = 0; i <= KineticIntervals; i++)
-        {
-            double w = i == 0 || i == KineticIntervals ? 1 : (i % 2 == 1 ? 4 : 2);
-            sum += w * v[i] * v[i] * Math.Exp(law.LogDensity(x[i]));
-        }
-        return sum * h / 3;
-    }
+    /// <summary>integral nu^2 P_t dx, from the one home of the kinetic energy, <see cref="EntropyProduction.Rate"/>.</summary>
+    public double KineticEnergy(double t) => EntropyProduction.Rate(Schedule, _density, t).KineticEnergy;
 
     private GaussianMixture1D Marginal(double t) => _data.Noised(Schedule.M(t), Schedule.Sigma(t));
 
