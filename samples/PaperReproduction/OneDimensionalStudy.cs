@@ -104,7 +104,7 @@ internal sealed class OneDimensionalStudy
             OptimalTransportPath1D ot = path.OtPath!;
             var times = new double[steps + 1];
             for (int i = 0; i <= steps; i++) times[i] = ot.Tau * (steps - i) / steps;
-            nfe = FlowSteps.Integrate(ot, x, times, heun);
+            nfe = ProbabilityFlow.Integrate(ot, x, times, heun ? FlowIntegrator.Heun : FlowIntegrator.Euler);
         }
         // Equal-size samples: W1 is the mean gap of the sorted rows against q's midpoint quantiles.
         return (Wasserstein1D.W1(x, _dataQuantiles), nfe);

@@ -19,5 +19,6 @@ var clock = Stopwatch.StartNew();
 Console.WriteLine($"# Paper reproduction{(quick ? " (quick mode: coarse quadrature, fewer samples)" : "")}");
 Console.WriteLine();
 OneDimensionalReport.Run(new OneDimensionalStudy(quick), outDir);
+SwissRollReport.Run(new SwissRollStudy(quick), outDir);
 Console.WriteLine($"Total time {clock.Elapsed.TotalSeconds:0.0} s; figures in {outDir}.");
 return 0;
