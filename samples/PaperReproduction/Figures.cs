@@ -87,7 +87,7 @@ internal static class Figures
                 for (int j = 0; j < 3; j++)
                     bars.Add(new Bar { Position = position + j, Value = Math.Log10(values[j]), ValueBase = floor, FillColor = Palette[j], Size = 0.9 });
                 tickPositions.Add(position + 1);
-                tickLabels.Add(paths[pi]);
+                tickLabels.Add(paths[pi] == "cond-OT" ? "c-OT" : paths[pi] == "cosine" ? "cos" : paths[pi]);
                 position += 4;
             }
             position += 2;
@@ -95,8 +95,7 @@ internal static class Figures
         plt.Add.Bars(bars);
         for (int j = 0; j < 3; j++) plt.Legend.ManualItems.Add(new LegendItem { LabelText = names[j], FillColor = Palette[j] });
         plt.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual([.. tickPositions], [.. tickLabels]);
-        plt.Axes.Bottom.TickLabelStyle.Rotation = 45;
-        plt.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
+        plt.Axes.Bottom.TickLabelStyle.FontSize = 10;
         plt.YLabel("log10 value");
         plt.Title($"eta <= c1 <= c2; groups: {string.Join(", ", starts)}");
         plt.Axes.Title.Label.FontSize = 11;
@@ -120,12 +119,67 @@ internal static class Figures
             var line = plt.Add.Scatter(x, y, Palette[k]);
             line.LineWidth = 2;
             line.LegendText = $"{path.Name}, Euler";
-            var h = plt.Add.HorizontalLine(Math.Log10(r.Eta), 1, Palette[k], LinePattern.Dashed);
-            h.LegendText = $"{path.Name}, exact";
+            if (k == 0)
+            {
+                var h = plt.Add.HorizontalLine(Math.Log10(r.Eta), 1, Colors.Black, LinePattern.Dashed);
+                h.LegendText = "exact flow (all paths agree to < 1%)";
+            }
         }
-        plt.XLabel("log10 NFE");
+        plt.XLabel("log10 NFE (uniform steps in t)");
         plt.YLabel("log10 eta_NFE");
         plt.Title($"eta at finite NFE, Ptilde = {start.Name}");
+        plt.ShowLegend(Alignment.UpperRight);
+        plt.SavePng(file, Width, Height);
+    }
+
+    /// <summary>Sdot(t) of the cosine and cond-OT forward processes on the 1-D mixture (exact quadrature in x).</summary>
+    public static void EntropyProduction1D(string file, OneDimensionalStudy study)
+    {
+        var plt = new Plot();
+        int k = 0;
+        foreach (PathCase path in study.Paths)
+        {
+            if (path.Schedule is not { } schedule) continue;
+            int n = 160;
+            var t = new double[n];
+            var y = new double[n];
+            for (int i = 0; i < n; i++)
+            {
+                // Quadratic spacing: dense near t = 0, where cond-OT's Sdot diverges like 1/t.
+                t[i] = schedule.MaxTime * Math.Pow((i + 1.0) / n, 2);
+                y[i] = Math.Log10(MLExtensions.Diffusion.Thermodynamics.EntropyProduction.Rate(schedule, study.Data, t[i]).Rate);
+            }
+            var line = plt.Add.ScatterLine(t, y, Palette[k++]);
+            line.LineWidth = 2;
+            line.LegendText = path.Name;
+        }
+        plt.XLabel("t");
+        plt.YLabel("log10 Sdot(t)");
+        plt.Title("Entropy production rate, 1-D mixture (OT: no bath temperature, see kinetic-cost figure)");
+        plt.Axes.Title.Label.FontSize = 12;
+        plt.ShowLegend(Alignment.UpperRight);
+        plt.SavePng(file, Width, Height);
+    }
+
+    /// <summary>Sdot(t) and T_t Sdot(t) of the rotating-force process on the Swiss roll (Monte Carlo).</summary>
+    public static void EntropyProductionSwissRoll(string file, IReadOnlyList<(double G, double[] T, double[] Rate, double[] Kinetic)> curves)
+    {
+        var plt = new Plot();
+        for (int k = 0; k < curves.Count; k++)
+        {
+            var c = curves[k];
+            var line = plt.Add.ScatterLine(c.T, c.Rate.Select(Math.Log10).ToArray(), Palette[k]);
+            line.LineWidth = 2;
+            line.LegendText = $"Sdot, g = {c.G}";
+            var kin = plt.Add.ScatterLine(c.T, c.Kinetic.Select(Math.Log10).ToArray(), Palette[k]);
+            kin.LineWidth = 1.5f;
+            kin.LinePattern = LinePattern.Dashed;
+            kin.LegendText = $"T Sdot, g = {c.G}";
+        }
+        plt.XLabel("t");
+        plt.YLabel("log10 value");
+        plt.Title("Swiss roll, rotating force (tau = 1): Sdot (solid), T Sdot (dashed)");
+        plt.Axes.Title.Label.FontSize = 12;
         plt.ShowLegend(Alignment.UpperRight);
         plt.SavePng(file, Width, Height);
     }

@@ -112,6 +112,7 @@ internal static class OneDimensionalReport
         Figures.KineticEnergy(Path.Combine(outDir, "kinetic_energy.png"), study.Paths.Select(p => exact[(p.Name, study.Perturbations[0].Name)]).ToList());
         Figures.HierarchyBars(Path.Combine(outDir, "eta_c1_c2.png"), study.Paths.Select(p => p.Name).ToList(),
             study.Perturbations.Select(s => s.Name).ToList(), (p, s) => exact[(p, s)]);
+        Figures.EntropyProduction1D(Path.Combine(outDir, "entropy_production_1d.png"), study);
         Figures.EtaVersusNfe(Path.Combine(outDir, "eta_vs_nfe.png"), study, exact);
     }
 

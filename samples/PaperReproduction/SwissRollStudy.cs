@@ -5,7 +5,8 @@ using MLExtensions.Diffusion.Transport;
 namespace PaperReproduction;
 
 /// <summary>eta of one Swiss-roll case, with the spread over repetitions.</summary>
-internal sealed record SwissRollCell(string Case, double D0, double W1Start, double W1End, double DeltaW1, double DeltaW1StandardError, double Eta, double EtaStandardError, int Repetitions);
+internal sealed record SwissRollCell(string Case, double Tau, double D0, double W1Start, double W1End, double RawDeltaW1, double NullDeltaW1,
+    double DeltaW1, double DeltaW1StandardError, double Eta, double EtaStandardError, int Repetitions);
 
 /// <summary>
 /// Part (b): the 2-D Swiss roll under the paper's rotating-force process (h = 1.1, T_fin = 0.5, g in {0, 3, 5}, tau = 1),
@@ -18,7 +19,9 @@ internal sealed record SwissRollCell(string Case, double D0, double W1Start, dou
 /// D0: trapezoid rule on a uniform 2-D grid. W1: a coupled sample estimator. M points w ~ P_tau and M points z ~ Ptilde
 /// are both carried back by the same probability flow (Heun on a geometric time grid from tau to t_min); the flowed w
 /// are draws of q (at t_min), the flowed z are draws of p. W1(q, p) and W1(P_tau, Ptilde) are the exact W1 between the
-/// two M-point clouds (assignment with Euclidean cost), so both carry the same kind of finite-sample bias.
+/// two M-point clouds (assignment with Euclidean cost). Their finite-sample biases differ (q is a curve, P_tau is not),
+/// so a null run with Ptilde = P_tau (a second independent draw z' ~ P_tau, whose true dW1 is 0) measures the bias of
+/// the estimator, and dW1 = raw - null per repetition.
 /// </remarks>
 internal sealed class SwissRollStudy
 {
@@ -29,9 +32,9 @@ internal sealed class SwissRollStudy
     {
         Quick = quick;
         DataCount = quick ? 200 : 800;
-        SampleCount = quick ? 200 : 700;
-        Repetitions = quick ? 1 : 3;
-        FlowSteps = quick ? 60 : 120;
+        SampleCount = quick ? 200 : 600;
+        Repetitions = quick ? 2 : 3;
+        FlowSteps = quick ? 60 : 100;
         Data = SwissRoll(DataCount, new Random(seed));
     }
 
@@ -68,8 +71,8 @@ internal sealed class SwissRollStudy
         return times;
     }
 
-    /// <summary>chi-square of N(0, s^2 I) against P_tau on a uniform grid.</summary>
-    public static double ChiSquareOnGrid(Func<double[], double[]> logPtau, double half = 5.0, int points = 241)
+    /// <summary>chi-square of N(0, s^2 I) against P_tau on a uniform grid (or of P_tau against it when <paramref name="reverse"/>).</summary>
+    public static double ChiSquareOnGrid(Func<double[], double[]> logPtau, double half = 5.0, int points = 241, bool reverse = false)
     {
         double h = 2 * half / (points - 1), s2 = StartStd * StartStd;
         var rows = new double[2 * points * points];
@@ -88,7 +91,7 @@ internal sealed class SwissRollStudy
                 double x = rows[2 * k], y = rows[2 * k + 1];
                 double logTilde = -(x * x + y * y) / (2 * s2) - Math.Log(2 * Math.PI * s2);
                 double w = (i == 0 || i == points - 1 ? 0.5 : 1) * (j == 0 || j == points - 1 ? 0.5 : 1);
-                sum += w * Math.Exp(2 * logTilde - logP[k]);
+                sum += w * Math.Exp(reverse ? 2 * logP[k] - logTilde : 2 * logTilde - logP[k]);
             }
         return sum * h * h - 1;
     }
@@ -117,7 +120,7 @@ internal sealed class SwissRollStudy
     }
 
     /// <summary>The grid chi-square of Ptilde against P_tau of the rotating process on the box [-half, half]^2.</summary>
-    public double RotatingChiSquare(double g, double tau, double half, int points)
+    public double RotatingChiSquare(double g, double tau, double half, int points, bool reverse = false)
     {
         LinearForceProcess process = LinearForceProcess.RotatingFromData(g, Data, tau: tau);
         return ChiSquareOnGrid(rows =>
@@ -125,7 +128,7 @@ internal sealed class SwissRollStudy
             var lp = new double[rows.Length / 2];
             process.LogDensity(rows, tau, lp);
             return lp;
-        }, half, points);
+        }, half, points, reverse);
     }
 
     /// <summary>The rotating-force case for one g; <paramref name="d0"/> null when the chi-square is infinite (eta = NaN).</summary>
@@ -150,28 +153,33 @@ internal sealed class SwissRollStudy
         double tau = field.EndTime;
         double[] times = BackwardTimes(tau);
         var dws = new double[Repetitions];
-        double w1Start = 0, w1End = 0;
+        double w1Start = 0, w1End = 0, raw = 0, nul = 0;
         for (int r = 0; r < Repetitions; r++)
         {
             var random = new Random(seed + 1000 * r);
             var w = new double[2 * SampleCount];
             var z = new double[2 * SampleCount];
+            var z2 = new double[2 * SampleCount];
             sampleEnd(random, w);
+            sampleEnd(random, z2);
             StandardNormal.Fill(random, z);
             for (int i = 0; i < z.Length; i++) z[i] *= StartStd;
-            double start = W1(w, z);
+            double start = W1(w, z), nullStart = W1(w, z2);
             ProbabilityFlow.Integrate(field, w, times, FlowIntegrator.Heun);
             ProbabilityFlow.Integrate(field, z, times, FlowIntegrator.Heun);
-            double end = W1(w, z);
-            dws[r] = end - start;
+            ProbabilityFlow.Integrate(field, z2, times, FlowIntegrator.Heun);
+            double end = W1(w, z), nullEnd = W1(w, z2);
+            dws[r] = (end - start) - (nullEnd - nullStart);
             w1Start += start / Repetitions;
             w1End += end / Repetitions;
+            raw += (end - start) / Repetitions;
+            nul += (nullEnd - nullStart) / Repetitions;
         }
         double mean = dws.Average();
         double se = Repetitions > 1 ? Math.Sqrt(dws.Sum(v => (v - mean) * (v - mean)) / (Repetitions - 1) / Repetitions) : double.NaN;
         double eta = double.IsPositiveInfinity(d0) ? double.NaN : mean * mean / (tau * d0);
         // Delta method for the standard error of eta = dW1^2 / (tau D0).
-        double etaSe = double.IsNaN(se) ? double.NaN : 2 * Math.Abs(mean) * se / (tau * d0);
-        return new SwissRollCell(name, d0, w1Start, w1End, mean, se, eta, etaSe, Repetitions);
+        double etaSe = double.IsNaN(eta) ? double.NaN : 2 * Math.Abs(mean) * se / (tau * d0);
+        return new SwissRollCell(name, tau, d0, w1Start, w1End, raw, nul, mean, se, eta, etaSe, Repetitions);
     }
 }
