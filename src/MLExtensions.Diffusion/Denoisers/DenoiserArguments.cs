@@ -30,4 +30,21 @@ internal static class DenoiserArguments
             throw new ArgumentOutOfRangeException(nameof(sigma), sigma, "The signal scale m and the noise scale sigma must not both be zero.");
         return x.Length / dimension;
     }
+
+    /// <summary>Validates a <see cref="IDenoiserJacobian.JacobianVectorProduct"/> call and returns the row count.</summary>
+    public static int CheckJacobian(int dimension, ReadOnlySpan<double> x, double m, double sigma, ReadOnlySpan<double> v, Span<double> x0, Span<double> jv)
+    {
+        int rows = Check(dimension, x, m, sigma, x0);
+        if (v.Length != x.Length)
+            throw new ArgumentException($"The tangent length {v.Length} differs from the input length {x.Length}.", nameof(v));
+        if (jv.Length != x.Length)
+            throw new ArgumentException($"The destination length {jv.Length} differs from the input length {x.Length}.", nameof(jv));
+        if (((ReadOnlySpan<double>)x0).Overlaps(x) || ((ReadOnlySpan<double>)x0).Overlaps(v))
+            throw new ArgumentException("The destination must not overlap the inputs.", nameof(x0));
+        if (((ReadOnlySpan<double>)jv).Overlaps(x) || ((ReadOnlySpan<double>)jv).Overlaps(v) || jv.Overlaps(x0))
+            throw new ArgumentException("The destination must not overlap the inputs or the other destination.", nameof(jv));
+        if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(v))
+            throw new ArgumentException("The tangents hold a non-finite value.", nameof(v));
+        return rows;
+    }
 }

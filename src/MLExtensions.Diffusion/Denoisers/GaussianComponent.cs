@@ -205,6 +205,17 @@ internal sealed class GaussianComponent
         AddAlongAxes(z, inverseVariance, -weight, accumulator);
     }
 
+    /// <summary>accumulator += weight A diag(factor) w, for any covariance (w in the principal axes, e.g. a projected tangent).</summary>
+    public void AddScaled(ReadOnlySpan<double> w, ReadOnlySpan<double> factor, double weight, Span<double> accumulator)
+    {
+        if (_axes is null)
+        {
+            for (int j = 0; j < w.Length; j++) accumulator[j] += weight * factor[j] * w[j];
+            return;
+        }
+        AddAlongAxes(w, factor, weight, accumulator);
+    }
+
     /// <summary>accumulator += weight A diag(factor) z (full covariance only).</summary>
     private void AddAlongAxes(ReadOnlySpan<double> z, ReadOnlySpan<double> factor, double weight, Span<double> accumulator)
     {

@@ -11,7 +11,7 @@ namespace MLExtensions.Diffusion.Denoisers;
 /// and costs O(d^2) per row.</para>
 /// <para>Immutable and thread-safe.</para>
 /// </remarks>
-public sealed class GaussianDenoiser : IMarginalDensity
+public sealed class GaussianDenoiser : IMarginalDensity, IDenoiserJacobian
 {
     private readonly GaussianMixtureDenoiser _mixture;
     private readonly GaussianComponent _component;
@@ -68,6 +68,14 @@ public sealed class GaussianDenoiser : IMarginalDensity
 
     /// <inheritdoc />
     public void Denoise(ReadOnlySpan<double> x, double m, double sigma, Span<double> x0) => _mixture.Denoise(x, m, sigma, x0);
+
+    /// <summary>
+    /// x0hat and J v with the exact, constant Jacobian J = m C (m^2 C + sigma^2 I)^-1 = A diag(m lambda / (m^2 lambda + sigma^2)) A^T
+    /// (C = A diag(lambda) A^T); per coordinate J v = m v_j c_j / (m^2 c_j + sigma^2) for diagonal C.
+    /// </summary>
+    /// <inheritdoc />
+    public void JacobianVectorProduct(ReadOnlySpan<double> x, double m, double sigma, ReadOnlySpan<double> v, Span<double> x0, Span<double> jv)
+        => _mixture.JacobianVectorProduct(x, m, sigma, v, x0, jv);
 
     /// <inheritdoc />
     public double LogDensity(ReadOnlySpan<double> row, double m, double sigma) => _mixture.LogDensity(row, m, sigma);

@@ -22,7 +22,7 @@ namespace MLExtensions.Diffusion.Denoisers;
 /// scratch block of 3 K d + 2 K + d doubles is rented from <see cref="ArrayPool{T}.Shared"/>.</para>
 /// <para>Immutable and thread-safe: scratch is per call, never shared.</para>
 /// </remarks>
-public sealed class GaussianMixtureDenoiser : IMarginalDensity
+public sealed class GaussianMixtureDenoiser : IMarginalDensity, IDenoiserJacobian
 {
     private readonly GaussianComponent[] _components;
     private readonly double[] _weights;
@@ -148,6 +148,90 @@ public sealed class GaussianMixtureDenoiser : IMarginalDensity
             return;
         }
         Evaluate(x, m, sigma, rows, x0, Span<double>.Empty, Span<double>.Empty);
+    }
+
+    /// <summary>
+    /// x0hat and the exact J v, J = d x0hat / dx = (m / sigma^2) Cov[y | x] (second-order Tweedie identity):
+    /// J v = sum_k r_k [G_k v + (g_k . v) (mu_k(x) - x0hat)], with G_k = m C_k (m^2 C_k + sigma^2 I)^-1 the component's
+    /// gain, g_k = -(m^2 C_k + sigma^2 I)^-1 (x - m mu_k) its score and mu_k(x) its posterior mean; the second term is
+    /// the derivative of the responsibilities, sum_k (grad r_k . v) mu_k(x), written with the centred means (it is
+    /// unchanged because sum_k r_k (mu_k(x) - x0hat) = 0, and cancels less).
+    /// </summary>
+    /// <remarks>Cost per row O(K d) (diagonal) or O(K d^2) (full); scratch rented per call, nothing allocated per row.
+    /// At sigma = 0, x0hat = x / m and J v = v / m.</remarks>
+    /// <inheritdoc />
+    public void JacobianVectorProduct(ReadOnlySpan<double> x, double m, double sigma, ReadOnlySpan<double> v, Span<double> x0, Span<double> jv)
+    {
+        int rows = DenoiserArguments.CheckJacobian(Dimension, x, m, sigma, v, x0, jv);
+        if (sigma == 0)
+        {
+            TensorPrimitives.Divide(x, m, x0);
+            TensorPrimitives.Divide(v, m, jv);
+            return;
+        }
+        int d = Dimension, k = _components.Length;
+        double[] block = ArrayPool<double>.Shared.Rent(4 * k * d + 2 * k + 2 * d);
+        try
+        {
+            Span<double> all = block;
+            Span<double> inverseVariance = all.Slice(0, k * d);
+            Span<double> gain = all.Slice(k * d, k * d);
+            Span<double> projected = all.Slice(2 * k * d, k * d);
+            Span<double> projectedTangent = all.Slice(3 * k * d, k * d);
+            Span<double> logNorm = all.Slice(4 * k * d, k);
+            Span<double> weights = all.Slice(4 * k * d + k, k);
+            Span<double> delta = all.Slice(4 * k * d + 2 * k, d);
+            Span<double> componentMean = all.Slice(4 * k * d + 2 * k + d, d);
+            for (int c = 0; c < k; c++)
+                logNorm[c] = _logWeights[c] + _components[c].Prepare(m, sigma, inverseVariance.Slice(c * d, d), gain.Slice(c * d, d));
+            if (k == 1 && _components[0].IsDiagonal)
+            {
+                _components[0].DiagonalPosteriorMean(x, m, gain, x0);
+                for (int o = 0; o < x.Length; o += d)
+                    TensorPrimitives.Multiply(v.Slice(o, d), gain, jv.Slice(o, d));
+                return;
+            }
+            for (int r = 0; r < rows; r++)
+            {
+                ReadOnlySpan<double> row = x.Slice(r * d, d), tangent = v.Slice(r * d, d);
+                Span<double> meanRow = x0.Slice(r * d, d), jvRow = jv.Slice(r * d, d);
+                double max = double.NegativeInfinity;
+                for (int c = 0; c < k; c++)
+                {
+                    Span<double> z = projected.Slice(c * d, d);
+                    _components[c].Project(row, m, delta, z);
+                    _components[c].Project(tangent, 0, delta, projectedTangent.Slice(c * d, d));
+                    double logit = logNorm[c] - 0.5 * GaussianComponent.Quadratic(z, inverseVariance.Slice(c * d, d));
+                    weights[c] = logit;
+                    if (logit > max) max = logit;
+                }
+                double sum = 0;
+                for (int c = 0; c < k; c++) sum += weights[c] = Math.Exp(weights[c] - max);
+                for (int c = 0; c < k; c++) weights[c] /= sum;
+                meanRow.Clear();
+                for (int c = 0; c < k; c++)
+                    if (weights[c] != 0) _components[c].AddPosteriorMean(projected.Slice(c * d, d), gain.Slice(c * d, d), weights[c], meanRow);
+                jvRow.Clear();
+                for (int c = 0; c < k; c++)
+                {
+                    double responsibility = weights[c];
+                    if (responsibility == 0) continue;
+                    ReadOnlySpan<double> z = projected.Slice(c * d, d), w = projectedTangent.Slice(c * d, d), inv = inverseVariance.Slice(c * d, d);
+                    _components[c].AddScaled(w, gain.Slice(c * d, d), responsibility, jvRow);
+                    if (k == 1) continue;
+                    double scoreDotTangent = 0;
+                    for (int i = 0; i < d; i++) scoreDotTangent -= z[i] * inv[i] * w[i];
+                    componentMean.Clear();
+                    _components[c].AddPosteriorMean(z, gain.Slice(c * d, d), 1.0, componentMean);
+                    double coefficient = responsibility * scoreDotTangent;
+                    for (int j = 0; j < d; j++) jvRow[j] += coefficient * (componentMean[j] - meanRow[j]);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(block);
+        }
     }
 
     /// <inheritdoc />

@@ -82,6 +82,26 @@ internal sealed class DenoiserGraphEmitter
     /// <returns>x0hat [N, d] in data units and the raw network output F [N, d].</returns>
     public (string X0, string NetworkOutput) DenoiseRows(string x, string m, string sigma)
     {
+        var (x0, f, _) = EmitRows(x, m, sigma, null);
+        return (x0, f);
+    }
+
+    /// <summary>
+    /// As <see cref="DenoiseRows(string, string, string)"/>, plus forward-mode tangents: for tangents <paramref name="v"/> [N, d]
+    /// (one per row) also J v [N, d], J = d x0hat / dx. The tangent ops are emitted beside the forward ops they
+    /// differentiate (same nodes for the forward values): z' = v / (m scale), the network input tangent c_in z', Gemm
+    /// tangents t W^T, SiLU' = s (1 + z (1 - s)), the layer-norm tangent r (t - mean(t) - xhat mean(xhat t)) gamma, and
+    /// J v = scale (c_skip z' + c_out F'); the embedding is constant in x. Rows with sigma = 0 return v / m.
+    /// </summary>
+    /// <returns>x0hat, F and J v (all [N, d]).</returns>
+    public (string X0, string NetworkOutput, string JacobianVectorProduct) DenoiseRowsWithTangent(string x, string m, string sigma, string v)
+    {
+        var (x0, f, jv) = EmitRows(x, m, sigma, v);
+        return (x0, f, jv!);
+    }
+
+    private (string X0, string NetworkOutput, string? JacobianVectorProduct) EmitRows(string x, string m, string sigma, string? v)
+    {
         var g = _g;
         double scale = _denoiser.Standardizer.Scale[0], sigmaData = _denoiser.SigmaData;
         string zero = g.Constant(0f), one = g.Constant(1f);
@@ -103,11 +123,16 @@ internal sealed class DenoiserGraphEmitter
         };
         string z = g.Div(g.Sub(g.Div(x, m), _mean), g.Constant((float)scale));
         string embedding = Embedding(cNoise);
-        string f = Network(g.Mul(z, cIn), embedding);
+        string? zTangent = v is null ? null : g.Div(v, mScaled);
+        var (f, fTangent) = Network(g.Mul(z, cIn), embedding, zTangent is null ? null : g.Mul(zTangent, cIn));
         string standardised = skip is null ? g.Mul(f, output) : g.Add(g.Mul(z, skip), g.Mul(f, output));
         string x0 = g.Add(g.Mul(standardised, g.Constant((float)scale)), _mean);
         string clean = g.Div(x, m);
-        return (g.AddNode("Where", new[] { isClean, clean, x0 }), f);
+        string result = g.AddNode("Where", new[] { isClean, clean, x0 });
+        if (v is null) return (result, f, null);
+        string tangent = skip is null ? g.Mul(fTangent!, output) : g.Add(g.Mul(zTangent!, skip), g.Mul(fTangent!, output));
+        string jv = g.Mul(tangent, g.Constant((float)scale));
+        return (result, f, g.AddNode("Where", new[] { isClean, g.Div(v, m), jv }));
     }
 
     /// <summary>
@@ -132,7 +157,7 @@ internal sealed class DenoiserGraphEmitter
         var embedding = new float[_network.Embedding.OutputSize];
         _network.Embedding.Forward(new[] { (float)p.Noise }, embedding, 1);
         string emb = g.AddInitializer("embedding", embedding, 1, embedding.Length);
-        string f = Network(g.Mul(z, g.Constant((float)p.Input)), emb);
+        string f = Network(g.Mul(z, g.Constant((float)p.Input)), emb, null).Output;
         string fTerm = g.Mul(f, g.Constant((float)(scale * p.Output)));
         string standardised = p.Skip == 0 ? fTerm : g.Add(g.Mul(z, g.Constant((float)(scale * p.Skip))), fTerm);
         return g.Add(standardised, _mean);
@@ -146,11 +171,15 @@ internal sealed class DenoiserGraphEmitter
         return _g.Concat(-1, _g.Sin(angles), _g.Cos(angles));
     }
 
-    /// <summary>F(input, embedding) for input [N, d] and embedding [N, E] or [1, E].</summary>
-    private string Network(string input, string embedding)
+    /// <summary>
+    /// F(input, embedding) for input [N, d] and embedding [N, E] or [1, E]; with an input tangent [N, d] also the output
+    /// tangent (dF/dinput) tangent (the embedding and its projections are constants).
+    /// </summary>
+    private (string Output, string? Tangent) Network(string input, string embedding, string? tangent)
     {
         var g = _g;
-        string h = g.Silu(g.Add(g.Gemm(input, _inputWeights, _inputBias, transB: true), g.Gemm(embedding, _embeddingWeights, null, transB: true)));
+        string pre = g.Add(g.Gemm(input, _inputWeights, _inputBias, transB: true), g.Gemm(embedding, _embeddingWeights, null, transB: true));
+        var (h, dh) = Silu(pre, tangent is null ? null : g.Gemm(tangent, _inputWeights, null, transB: true));
         for (int i = 1; i < _layers.Length; i++)
         {
             if (_projections[i] is { } projection)
@@ -159,17 +188,48 @@ internal sealed class DenoiserGraphEmitter
             if (layer.Linear is { } linear)
             {
                 string z = g.Gemm(h, linear.Weights, linear.Bias, transB: true);
-                h = layer.Activation == Activation.SiLU ? g.Silu(z) : z;
+                string? dz = dh is null ? null : g.Gemm(dh, linear.Weights, null, transB: true);
+                (h, dh) = layer.Activation == Activation.SiLU ? Silu(z, dz) : (z, dz);
             }
             else
             {
                 var (first, second) = layer.Branch!.Value;
                 string normed = layer.NormScale is null ? h : g.LayerNormalization(h, layer.NormScale, layer.NormBias, -1, layer.NormEpsilon!.Value);
-                string hidden = g.Silu(g.Gemm(normed, first.Weights, first.Bias, transB: true));
+                string? dNormed = dh is null || layer.NormScale is null ? dh : LayerNormTangent(h, dh, layer.NormScale, layer.NormEpsilon!.Value);
+                var (hidden, dHidden) = Silu(g.Gemm(normed, first.Weights, first.Bias, transB: true),
+                    dNormed is null ? null : g.Gemm(dNormed, first.Weights, null, transB: true));
                 h = g.Add(h, g.Gemm(hidden, second.Weights, second.Bias, transB: true));
+                if (dh is not null) dh = g.Add(dh, g.Gemm(dHidden!, second.Weights, null, transB: true));
             }
         }
-        return h;
+        return (h, dh);
+    }
+
+    /// <summary>silu(z) = z sigmoid(z) (the nodes of <see cref="OnnxGraphBuilder.Silu"/>) and, given dz, its tangent s (1 + z (1 - s)) dz.</summary>
+    private (string Value, string? Tangent) Silu(string z, string? dz)
+    {
+        var g = _g;
+        string s = g.Sigmoid(z);
+        string value = g.Mul(z, s);
+        if (dz is null) return (value, null);
+        string one = g.Constant(1f);
+        string slope = g.Mul(s, g.Add(one, g.Mul(z, g.Sub(one, s))));
+        return (value, g.Mul(dz, slope));
+    }
+
+    /// <summary>
+    /// The tangent of LayerNormalization over the last axis at x for tangent t: with xhat = (x - mean) r,
+    /// r = (var + epsilon)^(-1/2), it is gamma r (t - mean(t) - xhat mean(xhat t)) (the bias is constant).
+    /// </summary>
+    private string LayerNormTangent(string x, string t, string gamma, float epsilon)
+    {
+        var g = _g;
+        ReadOnlySpan<long> last = [-1];
+        string centred = g.Sub(x, g.ReduceMean(x, last));
+        string r = g.Div(g.Constant(1f), g.Sqrt(g.Add(g.ReduceMean(g.Mul(centred, centred), last), g.Constant(epsilon))));
+        string xhat = g.Mul(centred, r);
+        string inner = g.Sub(g.Sub(t, g.ReduceMean(t, last)), g.Mul(xhat, g.ReduceMean(g.Mul(xhat, t), last)));
+        return g.Mul(g.Mul(inner, r), gamma);
     }
 
     private (string Weights, string Bias) AddLinear(string prefix, Linear linear) =>

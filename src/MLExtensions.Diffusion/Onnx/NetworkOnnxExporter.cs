@@ -44,6 +44,15 @@ public static class NetworkOnnxExporter
     /// <summary>The <c>mlext.kind</c> metadata value of an exported denoiser.</summary>
     public const string Kind = "denoiser";
 
+    /// <summary>Name of the tangent input [N, d] of a Jacobian-vector-product graph.</summary>
+    public const string InputTangent = "v";
+
+    /// <summary>Name of the Jacobian-vector-product output [N, d].</summary>
+    public const string OutputJacobianVectorProduct = "jv";
+
+    /// <summary>The <c>mlext.kind</c> metadata value of an exported denoiser with Jacobian-vector products.</summary>
+    public const string JacobianKind = "denoiser_jvp";
+
     /// <summary>Builds the graph of <paramref name="denoiser"/>.</summary>
     /// <param name="denoiser">The denoiser; its current weights are copied into the model.</param>
     /// <param name="includeNetworkOutput">Also expose the raw network output <see cref="OutputNetwork"/>.</param>
@@ -65,6 +74,35 @@ public static class NetworkOnnxExporter
             g.AddOutput(f, OutputNetwork, OnnxElementType.Float, "N", d);
         AddDenoiserMetadata(g, denoiser);
         g.SetMetadata("mlext.kind", Kind);
+        return g.Build();
+    }
+
+    /// <summary>
+    /// Builds the graph of <paramref name="denoiser"/> with forward-mode Jacobian-vector products: inputs <c>x</c> [N, d],
+    /// <c>m</c> [N, 1], <c>sigma</c> [N, 1] and <c>v</c> [N, d] (one tangent per row); outputs <c>x0</c> [N, d] (as
+    /// <see cref="Export"/>) and <c>jv</c> [N, d] = (d x0hat / dx) v. The tangent nodes sit beside the forward nodes they
+    /// differentiate (see <see cref="DenoiserGraphEmitter.DenoiseRowsWithTangent"/>). Float32, like <see cref="Export"/>;
+    /// run it with <see cref="OnnxJacobianDenoiser"/>.
+    /// </summary>
+    /// <param name="denoiser">The denoiser; its current weights are copied into the model.</param>
+    /// <returns>The model.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="denoiser"/> is null.</exception>
+    /// <exception cref="ArgumentException">A weight is not finite.</exception>
+    public static OnnxModel ExportJacobianVectorProduct(NeuralDenoiser denoiser)
+    {
+        ArgumentNullException.ThrowIfNull(denoiser);
+        int d = denoiser.Dimension;
+        var g = new OnnxGraphBuilder("mlext_denoiser_jvp");
+        string x = g.AddInput(InputX, OnnxElementType.Float, "N", d);
+        string m = g.AddInput(InputM, OnnxElementType.Float, "N", 1);
+        string sigma = g.AddInput(InputSigma, OnnxElementType.Float, "N", 1);
+        string v = g.AddInput(InputTangent, OnnxElementType.Float, "N", d);
+        var emitter = new DenoiserGraphEmitter(g, denoiser);
+        var (x0, _, jv) = emitter.DenoiseRowsWithTangent(x, m, sigma, v);
+        g.AddOutput(x0, OutputX0, OnnxElementType.Float, "N", d);
+        g.AddOutput(jv, OutputJacobianVectorProduct, OnnxElementType.Float, "N", d);
+        AddDenoiserMetadata(g, denoiser);
+        g.SetMetadata("mlext.kind", JacobianKind);
         return g.Build();
     }
 

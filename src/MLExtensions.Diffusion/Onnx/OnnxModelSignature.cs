@@ -37,6 +37,35 @@ public static class OnnxModelSignature
     }
 
     /// <summary>
+    /// Checks the Jacobian-vector-product signature (<see cref="NetworkOnnxExporter.ExportJacobianVectorProduct"/>): float
+    /// inputs <c>x</c> [N, d], <c>m</c> [N, 1], <c>sigma</c> [N, 1], <c>v</c> [N, d] and float outputs <c>x0</c> and
+    /// <c>jv</c> [N, d].
+    /// </summary>
+    /// <param name="session">The loaded model.</param>
+    /// <param name="expectedDimension">The required d, or <see langword="null"/> to accept the model's own.</param>
+    /// <param name="modelName">How to name the model in messages (its file path, typically).</param>
+    /// <returns>The model's dimension d.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="session"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="modelName"/> is null or empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="expectedDimension"/> is not positive.</exception>
+    /// <exception cref="InvalidDataException">An input or output is missing, not float, or has the wrong rank or dimension.</exception>
+    public static int ValidateJacobianDenoiser(InferenceSession session, int? expectedDimension, string modelName)
+    {
+        CheckArguments(session, expectedDimension, modelName);
+        const string what = "an exported denoiser with Jacobian-vector products";
+        int d = Features(session.InputMetadata, NetworkOnnxExporter.InputX, "input", 2, expectedDimension, modelName, what);
+        Features(session.InputMetadata, NetworkOnnxExporter.InputM, "input", 2, 1, modelName, what);
+        Features(session.InputMetadata, NetworkOnnxExporter.InputSigma, "input", 2, 1, modelName, what);
+        Features(session.InputMetadata, NetworkOnnxExporter.InputTangent, "input", 2, d, modelName, what);
+        Features(session.OutputMetadata, NetworkOnnxExporter.OutputX0, "output", 2, d, modelName, what);
+        Features(session.OutputMetadata, NetworkOnnxExporter.OutputJacobianVectorProduct, "output", 2, d, modelName, what);
+        if (session.InputMetadata.Count != 4)
+            throw new InvalidDataException(
+                $"ONNX model '{modelName}' is not {what}: expected 4 inputs, found [{string.Join(", ", session.InputMetadata.Keys)}].");
+        return d;
+    }
+
+    /// <summary>
     /// Checks the sampler signature: a float input <c>noise</c> [N, d], optionally <c>step_noise</c> [S, N, d], and a float
     /// output <c>samples</c> [N, d].
     /// </summary>

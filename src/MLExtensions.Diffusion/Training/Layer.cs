@@ -76,6 +76,19 @@ public abstract class Layer
     public abstract void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient,
         Span<float> inputGradient, int rows);
 
+    /// <summary>
+    /// Forward-mode differentiation (inference only, apart from training's <see cref="Backward"/>): writes the output
+    /// tangent J t for input tangents t, J the layer's Jacobian at the input of the preceding <see cref="Forward"/> call
+    /// (whose cached values it reads). Parameters are constants here.
+    /// </summary>
+    /// <param name="input">The input of the preceding <see cref="Forward"/>.</param>
+    /// <param name="tangent">Input tangents, rows x <see cref="InputSize"/>.</param>
+    /// <param name="tangentOutput">Output tangents, rows x <see cref="OutputSize"/>; must not overlap <paramref name="tangent"/>.</param>
+    /// <param name="rows">The batch size.</param>
+    /// <exception cref="NotSupportedException">The layer has no forward-mode derivative.</exception>
+    internal virtual void Tangent(ReadOnlySpan<float> input, ReadOnlySpan<float> tangent, Span<float> tangentOutput, int rows) =>
+        throw new NotSupportedException($"Layer type {GetType().Name} has no forward-mode derivative.");
+
     /// <summary>Grows a workspace buffer to at least <paramref name="length"/> floats (allocates only when it grows).</summary>
     protected static void Ensure(ref float[] buffer, int length)
     {

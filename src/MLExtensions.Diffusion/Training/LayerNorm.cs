@@ -55,6 +55,29 @@ public sealed class LayerNorm : Layer
         }
     }
 
+    /// <summary>
+    /// Tangent: with xhat = (x - mean) r, r = (var + epsilon)^(-1/2) cached by the forward pass,
+    /// d xhat = r (t - mean(t) - xhat mean(xhat t)) and dy = gamma d xhat.
+    /// </summary>
+    internal override void Tangent(ReadOnlySpan<float> input, ReadOnlySpan<float> tangent, Span<float> tangentOutput, int rows)
+    {
+        int d = InputSize;
+        ReadOnlySpan<float> gamma = Parameters[..d];
+        for (int r = 0; r < rows; r++)
+        {
+            var t = tangent.Slice(r * d, d);
+            var xh = _xhat.AsSpan(r * d, d);
+            var dy = tangentOutput.Slice(r * d, d);
+            float meanT = TensorPrimitives.Sum(t) / d;
+            float meanXT = TensorPrimitives.Dot(xh, t) / d;
+            TensorPrimitives.Multiply(xh, -meanXT, dy);
+            TensorPrimitives.Add(dy, t, dy);
+            TensorPrimitives.Subtract(dy, meanT, dy);
+            TensorPrimitives.Multiply(dy, _rstd[r], dy);
+            TensorPrimitives.Multiply(dy, gamma, dy);
+        }
+    }
+
     /// <inheritdoc />
     public override void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int rows)
     {

@@ -12,6 +12,7 @@ public sealed class Linear : Layer
     private float[] _z = [];
     private float[] _dz = [];
     private float[] _scratch = [];
+    private float[] _tangentScratch = [];
 
     /// <summary>A dense layer from <paramref name="inputSize"/> to <paramref name="outputSize"/> features.</summary>
     /// <param name="inputSize">Input features.</param>
@@ -70,6 +71,17 @@ public sealed class Linear : Layer
             TensorPrimitives.Add(zr, bias, zr);
             if (Activation == Activation.SiLU) SiLU.Apply(zr, output.Slice(r * n, n));
         }
+    }
+
+    /// <summary>Tangent: dz = t W^T (the bias is constant), then dy = silu'(z) dz with z cached by the forward pass.</summary>
+    internal override void Tangent(ReadOnlySpan<float> input, ReadOnlySpan<float> tangent, Span<float> tangentOutput, int rows)
+    {
+        int n = OutputSize;
+        Gemm.Multiply(false, true, rows, n, InputSize, 1f, tangent, Weights, 0f, tangentOutput, _threads);
+        if (Activation != Activation.SiLU) return;
+        Ensure(ref _tangentScratch, rows * n);
+        // Elementwise, so the output may be the tangent it scales.
+        SiLU.Derivative(_z.AsSpan(0, rows * n), tangentOutput, tangentOutput, _tangentScratch.AsSpan(0, rows * n));
     }
 
     /// <inheritdoc />

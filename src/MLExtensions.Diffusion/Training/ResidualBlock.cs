@@ -14,6 +14,9 @@ public sealed class ResidualBlock : Layer
     private float[] _branch = [];
     private float[] _dHidden = [];
     private float[] _dNormed = [];
+    private float[] _tNormed = [];
+    private float[] _tHidden = [];
+    private float[] _tBranch = [];
 
     /// <summary>A residual block of width <paramref name="width"/> with hidden width <paramref name="hiddenWidth"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A width is not positive or <paramref name="threads"/> is negative.</exception>
@@ -78,6 +81,27 @@ public sealed class ResidualBlock : Layer
         _first.Forward(normed, hidden, rows);
         _second.Forward(hidden, branch, rows);
         System.Numerics.Tensors.TensorPrimitives.Add(input, branch, output);
+    }
+
+    /// <summary>Tangent: dy = t + W2 (silu'(z1) . (W1 dLN(t))), through the sub-layers' own tangents.</summary>
+    internal override void Tangent(ReadOnlySpan<float> input, ReadOnlySpan<float> tangent, Span<float> tangentOutput, int rows)
+    {
+        int w = InputSize, h = _first.OutputSize;
+        ReadOnlySpan<float> normed = input, normedTangent = tangent;
+        if (_norm is not null)
+        {
+            Ensure(ref _tNormed, rows * w);
+            _norm.Tangent(input, tangent, _tNormed.AsSpan(0, rows * w), rows);
+            normed = _normed.AsSpan(0, rows * w);
+            normedTangent = _tNormed.AsSpan(0, rows * w);
+        }
+        Ensure(ref _tHidden, rows * h);
+        Ensure(ref _tBranch, rows * w);
+        var hiddenTangent = _tHidden.AsSpan(0, rows * h);
+        var branchTangent = _tBranch.AsSpan(0, rows * w);
+        _first.Tangent(normed, normedTangent, hiddenTangent, rows);
+        _second.Tangent(_hidden.AsSpan(0, rows * h), hiddenTangent, branchTangent, rows);
+        System.Numerics.Tensors.TensorPrimitives.Add(tangent, branchTangent, tangentOutput);
     }
 
     /// <inheritdoc />

@@ -7,6 +7,7 @@ namespace MLExtensions.Diffusion.Training;
 public sealed class SiLU : Layer
 {
     private float[] _sigmoid = [];
+    private float[] _tangentScratch = [];
 
     /// <summary>An elementwise SiLU on rows of <paramref name="size"/> features.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="size"/> is not positive.</exception>
@@ -32,6 +33,13 @@ public sealed class SiLU : Layer
         if (inputGradient.IsEmpty) return;
         Ensure(ref _sigmoid, input.Length);
         Derivative(input, outputGradient, inputGradient, _sigmoid.AsSpan(0, input.Length));
+    }
+
+    /// <summary>Tangent: dy = silu'(x) t elementwise.</summary>
+    internal override void Tangent(ReadOnlySpan<float> input, ReadOnlySpan<float> tangent, Span<float> tangentOutput, int rows)
+    {
+        Ensure(ref _tangentScratch, input.Length);
+        Derivative(input, tangent, tangentOutput, _tangentScratch.AsSpan(0, input.Length));
     }
 
     /// <summary>y = z sigmoid(z); <paramref name="y"/> may alias <paramref name="z"/> only if it is the same span.</summary>

@@ -22,6 +22,7 @@ public sealed class TimeConditionedMlp
     private float[][] _activations;
     private float[][] _activationGradients;
     private float[] _embedded = [];
+    private float[][] _tangents;
     private int _capacity;
     private int _forwardRows;
 
@@ -64,6 +65,7 @@ public sealed class TimeConditionedMlp
         _activations = new float[_layers.Length + 1][];
         _activationGradients = new float[_layers.Length + 1][];
         _projected = new float[_layers.Length][];
+        _tangents = new float[_layers.Length + 1][];
     }
 
     /// <summary>The data dimension d.</summary>
@@ -164,15 +166,48 @@ public sealed class TimeConditionedMlp
         }
     }
 
+    /// <summary>
+    /// Evaluates the network and its forward-mode derivative in the input rows: output = F(x, c) and
+    /// tangentOutput = (dF/dx) t, one tangent per row (the noise embedding and its projections are constant in x).
+    /// For inference only: the tangent buffers are apart from training's, and the call allocates nothing once the
+    /// batch size has been seen. Overwrites the forward cache, so do not call it between a training
+    /// <see cref="Forward"/> and its <see cref="Backward"/>.
+    /// </summary>
+    /// <param name="x">rows x d network inputs (already preconditioned).</param>
+    /// <param name="noiseConditioning">c_noise per row, length rows.</param>
+    /// <param name="tangent">rows x d input tangents.</param>
+    /// <param name="output">rows x d network outputs.</param>
+    /// <param name="tangentOutput">rows x d output tangents.</param>
+    /// <exception cref="ArgumentException">A span is empty, mis-sized, or holds a non-finite value.</exception>
+    internal void JacobianVectorProduct(ReadOnlySpan<float> x, ReadOnlySpan<float> noiseConditioning, ReadOnlySpan<float> tangent, Span<float> output, Span<float> tangentOutput)
+    {
+        if (tangent.Length != x.Length) throw new ArgumentException("The tangent must have the input's length.", nameof(tangent));
+        if (tangentOutput.Length != x.Length) throw new ArgumentException("The tangent output must have the input's length.", nameof(tangentOutput));
+        Forward(x, noiseConditioning, output);
+        int d = Dimension, rows = x.Length / d, inSize = _layers[0].InputSize;
+        var first = _tangents[0].AsSpan(0, rows * inSize);
+        first.Clear();
+        for (int r = 0; r < rows; r++) tangent.Slice(r * d, d).CopyTo(first.Slice(r * inSize, d));
+        for (int i = 0; i < _layers.Length; i++)
+        {
+            var layer = _layers[i];
+            layer.Tangent(_activations[i].AsSpan(0, rows * layer.InputSize), _tangents[i].AsSpan(0, rows * layer.InputSize),
+                _tangents[i + 1].AsSpan(0, rows * layer.OutputSize), rows);
+        }
+        _tangents[^1].AsSpan(0, rows * d).CopyTo(tangentOutput);
+    }
+
     private void EnsureCapacity(int rows)
     {
         if (rows <= _capacity) return;
         _activations[0] = new float[rows * _layers[0].InputSize];
+        _tangents[0] = new float[rows * _layers[0].InputSize];
         _activationGradients[0] = [];
         for (int i = 0; i < _layers.Length; i++)
         {
             _activations[i + 1] = new float[rows * _layers[i].OutputSize];
             _activationGradients[i + 1] = new float[rows * _layers[i].OutputSize];
+            _tangents[i + 1] = new float[rows * _layers[i].OutputSize];
         }
         _embedded = new float[rows * _embedding.OutputSize];
         for (int i = 0; i < _projections.Length; i++)
