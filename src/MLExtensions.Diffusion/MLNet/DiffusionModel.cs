@@ -117,7 +117,7 @@ public sealed class DiffusionModel : ITransformer
     /// <param name="seed">Seed of the latents (and of a stochastic sampler's noise): same seed, same rows.</param>
     /// <param name="sampler">The solver (default <see cref="HeunSampler"/>).</param>
     /// <param name="steps">Solver steps (default 20).</param>
-    /// <returns>count x <see cref="Dimension"/> floats, row-major.</returns>
+    /// <returns>count x <see cref="Dimension"/> floats, row-major, in data units.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> or <paramref name="steps"/> is not positive.</exception>
     public float[] Generate(int count, int seed, ISampler? sampler = null, int steps = 20)
     {
@@ -134,7 +134,7 @@ public sealed class DiffusionModel : ITransformer
     /// <param name="sampler">The solver (default <see cref="HeunSampler"/>).</param>
     /// <param name="steps">Solver steps (default 20).</param>
     /// <param name="seed">Seed of a stochastic sampler's noise (ignored by deterministic ones).</param>
-    /// <returns>rows x d floats.</returns>
+    /// <returns>rows x d floats, in data units.</returns>
     /// <exception cref="ArgumentException"><paramref name="noise"/> is empty, not a multiple of d, or not finite.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> is not positive.</exception>
     public float[] GenerateFromNoise(ReadOnlySpan<float> noise, ISampler? sampler = null, int steps = 20, int seed = 0)
@@ -226,7 +226,9 @@ public sealed class DiffusionModel : ITransformer
     /// <see cref="FeatureScaler"/>), up to float32 rounding (about 1e-5 of each feature's scale).
     /// </summary>
     /// <param name="sampler">The solver (default <see cref="HeunSampler"/>); one that <see cref="SamplerGraphCompiler"/>
-    /// supports. A stochastic one adds the input <c>step_noise</c> (see <see cref="SamplerGraph.FillStepNoise"/>).</param>
+    /// supports. A stochastic one adds the input <c>step_noise</c>: filled by <see cref="SamplerGraph.FillStepNoise"/> from
+    /// <c>new Random(seed)</c>, the graph reproduces <c>GenerateFromNoise(noise, sampler, steps, seed)</c> for batches of up to
+    /// 4096 rows (the C# path draws per block of 4096 rows).</param>
     /// <param name="steps">Solver steps (default 20).</param>
     /// <returns>The compiled graph and its description.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> is not positive.</exception>

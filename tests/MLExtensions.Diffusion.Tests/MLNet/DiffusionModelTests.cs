@@ -344,7 +344,7 @@ public class DiffusionModelTests(DiffusionModelFixture fixture) : IClassFixture<
     }
 
     [Fact]
-    public void ExportSamplerOnnx_DdimWithFewSteps_MatchesGenerateFromNoise_AndRejectsBadSteps()
+    public void ExportSamplerOnnx_DdimAndDdpm_MatchGenerateFromNoise_AndBadStepsAreRejected()
     {
         var scaled = fixture.ScaledModel;
         var noise = StandardNormal.Sample(new Random(5), 16 * 2).Select(v => (float)v).ToArray();
@@ -355,6 +355,17 @@ public class DiffusionModelTests(DiffusionModelFixture fixture) : IClassFixture<
         for (int i = 0; i < samples.Length; i++)
             Assert.True(Math.Abs(samples[i] - expected[i]) <= 1e-4 * scaled.FeatureScaler.Scale[i % 2], $"index {i}: ONNX {samples[i]}, C# {expected[i]}");
         Assert.Throws<ArgumentOutOfRangeException>(() => scaled.ExportSamplerOnnx(steps: 0));
+
+        // A stochastic sampler: the step noise drawn from the same seed reproduces GenerateFromNoise(noise, ddpm, steps, seed).
+        var ddpm = scaled.ExportSamplerOnnx(new DdpmAncestralSampler(), steps: 6);
+        Assert.True(ddpm.IsStochastic);
+        var stepNoise = new float[ddpm.NoiseDraws * 16 * 2];
+        ddpm.FillStepNoise(new Random(21), 16, stepNoise);
+        var (stochastic, _) = OrtTestRunner.Run(ddpm.Model, SamplerGraphCompiler.OutputSamples, (SamplerGraphCompiler.InputNoise, noise, [16, 2]),
+            (SamplerGraphCompiler.InputStepNoise, stepNoise, [ddpm.NoiseDraws, 16, 2]));
+        var reference = scaled.GenerateFromNoise(noise, new DdpmAncestralSampler(), steps: 6, seed: 21);
+        for (int i = 0; i < stochastic.Length; i++)
+            Assert.True(Math.Abs(stochastic[i] - reference[i]) <= 1e-4 * scaled.FeatureScaler.Scale[i % 2], $"DDPM index {i}: ONNX {stochastic[i]}, C# {reference[i]}");
     }
 
     [Fact]
