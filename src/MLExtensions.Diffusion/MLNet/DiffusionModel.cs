@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLExtensions.Diffusion.Onnx;
 using MLExtensions.Diffusion.Randomness;
 using MLExtensions.Diffusion.Samplers;
 using MLExtensions.Diffusion.Schedules;
@@ -8,15 +9,27 @@ using MLExtensions.Diffusion.Training;
 namespace MLExtensions.Diffusion.MLNet;
 
 /// <summary>
-/// A trained diffusion model: the <see cref="NeuralDenoiser"/> (network + standardisation), the schedule it samples
+/// A trained diffusion model: the per-feature scaling of the data (<see cref="FeatureScaler"/>), the
+/// <see cref="NeuralDenoiser"/> (network + isotropic standardisation) acting on the scaled rows, the schedule it samples
 /// along, the options it was trained with and a training summary. Made by <see cref="ScoreMatchingEstimator.Fit"/> or
 /// <see cref="DiffusionCatalog.LoadModel"/>; saved with <see cref="Save(string)"/>.
 /// </summary>
 /// <remarks>
+/// <para>Units. With <see cref="FeatureScaling.PerFeature"/> (the default) the diffusion lives in standardised space:
+/// the training rows were mapped to z = (y - mean) / std per feature (<see cref="FeatureScaler"/>), the
+/// <see cref="Denoiser"/>, the <see cref="Schedule"/>'s noise levels and every thermodynamic quantity computed from them
+/// (velocity fields, entropy production, Wasserstein speeds, ...) are in these z units, and the generating members
+/// (<see cref="Generate"/>, <see cref="GenerateFromNoise"/>, <see cref="GenerateDataView"/>, <see cref="Transform"/>,
+/// <see cref="ExportSamplerOnnx"/>) map the sampled z back to data units, y = mean + std z. With
+/// <see cref="FeatureScaling.Isotropic"/> the scaler is the identity and the diffusion runs in data units (up to the
+/// denoiser's own single scale).</para>
 /// <para>Generation starts at t_0 = times[0] (the schedule's largest noise level) from the Gaussian that matches the
 /// forward marginal's first two isotropic moments, x = m_0 mean + sqrt(m_0^2 scale^2 + sigma_0^2) eps with eps ~ N(0, I)
-/// and (mean, scale) of the standardiser, then runs an <see cref="ISampler"/> (default <see cref="HeunSampler"/>) down the
-/// EDM rho = 7 grid of <see cref="SamplingTimes"/> to t = 0.</para>
+/// and (mean, scale) of the denoiser's isotropic standardiser (all in z units), then runs an <see cref="ISampler"/> (default <see cref="HeunSampler"/>) down the
+/// EDM rho = 7 grid of <see cref="SamplingTimes"/> to t = 0, and de-standardises the result.</para>
+/// <para><see cref="Save(string)"/> also writes ONNX graphs of the network (<see cref="ExportNetworkOnnx"/>) and of the
+/// Heun 20-step sampler in data units (<see cref="ExportSamplerOnnx"/>) into the zip; loading rebuilds the model from the
+/// weights and does not read them.</para>
 /// <para><see cref="Transform"/> is the ML.NET face of the same map: it appends one generated row per input row as
 /// <see cref="ScoreMatchingOptions.GeneratedColumnName"/> (Heun, <see cref="ScoreMatchingOptions.SamplingSteps"/> steps;
 /// deterministic), from the standard-normal latents in the column <see cref="ScoreMatchingOptions.NoiseColumnName"/> when
@@ -40,11 +53,14 @@ public sealed class DiffusionModel : ITransformer
     private readonly Dictionary<string, byte[]> _additionalEntries;
     private readonly ScoreMatchingOptions _options;
 
-    internal DiffusionModel(NeuralDenoiser denoiser, NoiseSchedule schedule, ScoreMatchingOptions options, TrainingSummary summary,
-        IReadOnlyDictionary<string, byte[]>? additionalEntries = null)
+    internal DiffusionModel(NeuralDenoiser denoiser, NoiseSchedule schedule, Standardizer featureScaler, ScoreMatchingOptions options,
+        TrainingSummary summary, IReadOnlyDictionary<string, byte[]>? additionalEntries = null)
     {
+        if (featureScaler.Dimension != denoiser.Dimension)
+            throw new ArgumentException($"The feature scaler has dimension {featureScaler.Dimension}, the denoiser {denoiser.Dimension}.", nameof(featureScaler));
         Denoiser = denoiser;
         Schedule = schedule;
+        FeatureScaler = featureScaler;
         _options = options.Clone();
         Summary = summary;
         _additionalEntries = additionalEntries is null ? [] : new Dictionary<string, byte[]>(additionalEntries, StringComparer.Ordinal);
@@ -53,14 +69,23 @@ public sealed class DiffusionModel : ITransformer
     /// <summary>Features per row, d.</summary>
     public int Dimension => Denoiser.Dimension;
 
-    /// <summary>The trained denoiser (network with EMA weights, standardisation, parametrisation).</summary>
+    /// <summary>The trained denoiser (network with EMA weights, isotropic standardisation, parametrisation); it acts on
+    /// rows in the units of <see cref="FeatureScaler"/>'s output (standardised units under
+    /// <see cref="FeatureScaling.PerFeature"/>).</summary>
     public NeuralDenoiser Denoiser { get; }
 
     /// <summary>The schedule the model samples along.</summary>
     public NoiseSchedule Schedule { get; }
 
-    /// <summary>The data standardisation learned at fit time.</summary>
+    /// <summary>The denoiser's own isotropic standardisation, learned at fit time on the scaled rows (close to the identity
+    /// under <see cref="FeatureScaling.PerFeature"/>).</summary>
     public Standardizer Standardizer => Denoiser.Standardizer;
+
+    /// <summary>The outer per-feature scaling z = (y - mean) / scale between data units y and the units z the diffusion
+    /// lives in: the training split's per-feature mean and population standard deviation under
+    /// <see cref="FeatureScaling.PerFeature"/>, the identity (mean 0, scale 1) under <see cref="FeatureScaling.Isotropic"/>
+    /// and for models saved before the scaler existed (format version 1).</summary>
+    public Standardizer FeatureScaler { get; }
 
     /// <summary>The options the model was trained with (a fresh copy on every call, without progress sink and
     /// cancellation token: the model itself is immutable).</summary>
@@ -92,7 +117,7 @@ public sealed class DiffusionModel : ITransformer
     /// <param name="seed">Seed of the latents (and of a stochastic sampler's noise): same seed, same rows.</param>
     /// <param name="sampler">The solver (default <see cref="HeunSampler"/>).</param>
     /// <param name="steps">Solver steps (default 20).</param>
-    /// <returns>count x <see cref="Dimension"/> floats, row-major.</returns>
+    /// <returns>count x <see cref="Dimension"/> floats, row-major, in data units.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> or <paramref name="steps"/> is not positive.</exception>
     public float[] Generate(int count, int seed, ISampler? sampler = null, int steps = 20)
     {
@@ -109,7 +134,7 @@ public sealed class DiffusionModel : ITransformer
     /// <param name="sampler">The solver (default <see cref="HeunSampler"/>).</param>
     /// <param name="steps">Solver steps (default 20).</param>
     /// <param name="seed">Seed of a stochastic sampler's noise (ignored by deterministic ones).</param>
-    /// <returns>rows x d floats.</returns>
+    /// <returns>rows x d floats, in data units.</returns>
     /// <exception cref="ArgumentException"><paramref name="noise"/> is empty, not a multiple of d, or not finite.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> is not positive.</exception>
     public float[] GenerateFromNoise(ReadOnlySpan<float> noise, ISampler? sampler = null, int steps = 20, int seed = 0)
@@ -187,7 +212,40 @@ public sealed class DiffusionModel : ITransformer
         });
     }
 
-    /// <summary>Writes the model to a zip file (atomically: a temporary file in the same folder, then a move).</summary>
+    /// <summary>The network as an ONNX graph (<see cref="NetworkOnnxExporter"/>: inputs x [N, d], m [N, 1], sigma [N, 1];
+    /// output x0), with the current weights. It is the <see cref="Denoiser"/>: x and x0 are in the units of
+    /// <see cref="FeatureScaler"/>'s output (standardised units under <see cref="FeatureScaling.PerFeature"/>; map data rows
+    /// with z = (y - FeatureScaler.Mean) / FeatureScaler.Scale).</summary>
+    /// <returns>The graph.</returns>
+    public OnnxModel ExportNetworkOnnx() => NetworkOnnxExporter.Export(Denoiser);
+
+    /// <summary>
+    /// The whole generation as one ONNX graph (<see cref="SamplerGraphCompiler"/>), in data units: input <c>noise</c>
+    /// [N, d] of standard-normal latents, output <c>samples</c> [N, d] equal to <see cref="GenerateFromNoise"/> of the same
+    /// latents (same start x = m_0 mean + spread noise, same grid <see cref="SamplingTimes"/>, then y = mean + std z of
+    /// <see cref="FeatureScaler"/>), up to float32 rounding (about 1e-5 of each feature's scale).
+    /// </summary>
+    /// <param name="sampler">The solver (default <see cref="HeunSampler"/>); one that <see cref="SamplerGraphCompiler"/>
+    /// supports. A stochastic one adds the input <c>step_noise</c>: filled by <see cref="SamplerGraph.FillStepNoise"/> from
+    /// <c>new Random(seed)</c>, the graph reproduces <c>GenerateFromNoise(noise, sampler, steps, seed)</c> for batches of up to
+    /// 4096 rows (the C# path draws per block of 4096 rows).</param>
+    /// <param name="steps">Solver steps (default 20).</param>
+    /// <returns>The compiled graph and its description.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> is not positive.</exception>
+    /// <exception cref="ArgumentException"><paramref name="sampler"/> cannot be compiled.</exception>
+    public SamplerGraph ExportSamplerOnnx(ISampler? sampler = null, int steps = 20)
+    {
+        double[] times = SamplingTimes(steps);
+        var (shift, spread) = StartMoments(times[0]);
+        var startScale = new double[Dimension];
+        Array.Fill(startScale, spread);
+        return SamplerGraphCompiler.Compile(Denoiser, Schedule, times, sampler ?? new HeunSampler(),
+            (shift, startScale), (FeatureScaler.Mean.ToArray(), FeatureScaler.Scale.ToArray()));
+    }
+
+    /// <summary>Writes the model to a zip file (atomically: a temporary file in the same folder, then a move), with the
+    /// ONNX graphs <c>onnx/network.onnx</c> (<see cref="ExportNetworkOnnx"/>) and <c>onnx/sampler-heun-20.onnx</c>
+    /// (<see cref="ExportSamplerOnnx"/> with Heun, 20 steps) beside the weights.</summary>
     /// <param name="path">The file to write (replaced if it exists).</param>
     /// <exception cref="ArgumentException"><paramref name="path"/> is null or blank.</exception>
     /// <exception cref="IOException">The file cannot be written.</exception>
@@ -204,18 +262,40 @@ public sealed class DiffusionModel : ITransformer
     {
         int d = Dimension;
         double[] times = SamplingTimes(steps);
-        double t0 = times[0], m0 = Schedule.M(t0), s0 = Schedule.Sigma(t0), scale = Standardizer.Scale[0];
-        double spread = Math.Sqrt(m0 * m0 * scale * scale + s0 * s0);
-        ReadOnlySpan<double> mean = Standardizer.Mean;
-        for (int i = 0; i < eps.Length; i++) eps[i] = m0 * mean[i % d] + spread * eps[i];
+        var (shift, spread) = StartMoments(times[0]);
+        for (int i = 0; i < eps.Length; i++) eps[i] = shift[i % d] + spread * eps[i];
         for (int start = 0; start < eps.Length; start += ChunkRows * d)
         {
             int length = Math.Min(ChunkRows * d, eps.Length - start);
             sampler.Sample(Denoiser, Schedule, times, eps.AsSpan(start, length), random);
         }
         var result = new float[eps.Length];
-        for (int i = 0; i < eps.Length; i++) result[i] = (float)eps[i];
+        ReadOnlySpan<double> outerMean = FeatureScaler.Mean, outerScale = FeatureScaler.Scale;
+        for (int i = 0; i < eps.Length; i++) result[i] = (float)(outerMean[i % d] + outerScale[i % d] * eps[i]);
         return result;
+    }
+
+    /// <summary>The start x = shift + spread eps at t0: shift = m_0 mean, spread = sqrt(m_0^2 scale^2 + sigma_0^2) of the
+    /// denoiser's isotropic standardiser (z units).</summary>
+    private (double[] Shift, double Spread) StartMoments(double t0)
+    {
+        double m0 = Schedule.M(t0), s0 = Schedule.Sigma(t0), scale = Standardizer.Scale[0];
+        var shift = new double[Dimension];
+        for (int j = 0; j < shift.Length; j++) shift[j] = m0 * Standardizer.Mean[j];
+        return (shift, Math.Sqrt(m0 * m0 * scale * scale + s0 * s0));
+    }
+
+    /// <summary>The outer scaler of <paramref name="scaling"/> for training rows: per-feature mean and population standard
+    /// deviation (a constant feature gets scale 1), or the identity.</summary>
+    internal static Standardizer FitFeatureScaler(ReadOnlySpan<float> data, int dimension, FeatureScaling scaling) =>
+        scaling == FeatureScaling.PerFeature ? Standardizer.Fit(data, dimension, isotropic: false) : IdentityScaler(dimension);
+
+    /// <summary>Mean 0, scale 1: the scaler of <see cref="FeatureScaling.Isotropic"/> models.</summary>
+    internal static Standardizer IdentityScaler(int dimension)
+    {
+        var scale = new double[dimension];
+        Array.Fill(scale, 1.0);
+        return Standardizer.Create(new double[dimension], scale);
     }
 
     private static long CountRows(IDataView input)

@@ -12,14 +12,22 @@ namespace MLExtensions.Diffusion.MLNet;
 /// <summary>
 /// The model file: one zip with <c>manifest.json</c> (format name <see cref="FormatName"/>, <see cref="FormatVersion"/>,
 /// dimension, parameter count, creation time, library version, extra entry names), <c>options.json</c> (the training
-/// options), <c>schedule.json</c>, <c>standardizer.json</c> (mean and scale, doubles), <c>network.json</c> (architecture,
+/// options), <c>schedule.json</c>, <c>feature-scaler.json</c> (the outer per-feature scaling of
+/// <see cref="DiffusionModel.FeatureScaler"/>: mean and scale, doubles; since version 2), <c>standardizer.json</c> (the
+/// denoiser's isotropic mean and scale, doubles), <c>network.json</c> (architecture,
 /// parametrisation, sigma_data, parameter count), <c>network.bin</c> (header "MLXDNET1", int32 parameter count, then the
 /// float parameters, all little-endian, in <see cref="TimeConditionedMlp.Parameters"/> order), <c>summary.json</c>,
-/// <c>model-card.md</c>, and any additional entries.
+/// <c>model-card.md</c>, the ONNX graphs <c>onnx/network.onnx</c> and <c>onnx/sampler-heun-20.onnx</c> (since version 2;
+/// <see cref="DiffusionModel.ExportNetworkOnnx"/> and <see cref="DiffusionModel.ExportSamplerOnnx"/> with Heun, 20 steps,
+/// for ONNX Runtime users; <see cref="Load"/> does not read them), and any additional entries.
 /// </summary>
 /// <remarks>
-/// <para>Additional entries are the extension point for artefacts derived from the network, such as ONNX graphs of the
-/// network and of unrolled samplers (suggested names <c>onnx/network.onnx</c>, <c>onnx/sampler-heun-20.onnx</c>): pass
+/// <para>Versions: 1 had no <c>feature-scaler.json</c> and no ONNX entries; such files still load, with the identity
+/// scaler and <see cref="ScoreMatchingOptions.FeatureScaling"/> = <see cref="FeatureScaling.Isotropic"/> (what they
+/// were trained with); ONNX entries a version-1 file carried as additional entries are dropped on load (they are
+/// written afresh on save).</para>
+/// <para>Additional entries are the extension point for other artefacts derived from the network, such as ONNX graphs
+/// of other samplers (e.g. <c>onnx/sampler-dpmpp2m-10.onnx</c>): pass
 /// them to <see cref="Save(DiffusionModel, string, IReadOnlyDictionary{string, byte[]}?)"/>; <see cref="Load"/> returns
 /// them in <see cref="DiffusionModel.AdditionalEntries"/>. Their names must not clash with the reserved entries.</para>
 /// <para>Writes are atomic: the zip goes to a temporary file in the target folder, is flushed to disk, then moved over
@@ -31,11 +39,17 @@ public static class DiffusionModelArchive
     public const string FormatName = "MLExtensions.Diffusion.Model";
 
     /// <summary>The format version this library writes and the newest it reads.</summary>
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
+
+    /// <summary>The entry holding the ONNX network graph (<see cref="DiffusionModel.ExportNetworkOnnx"/>).</summary>
+    public const string NetworkOnnxEntry = "onnx/network.onnx";
+
+    /// <summary>The entry holding the ONNX Heun 20-step sampler graph in data units (<see cref="DiffusionModel.ExportSamplerOnnx"/>).</summary>
+    public const string SamplerOnnxEntry = "onnx/sampler-heun-20.onnx";
 
     private const string Manifest = "manifest.json", OptionsEntry = "options.json", ScheduleEntry = "schedule.json",
         StandardizerEntry = "standardizer.json", NetworkEntry = "network.json", WeightsEntry = "network.bin",
-        SummaryEntry = "summary.json", CardEntry = "model-card.md";
+        SummaryEntry = "summary.json", CardEntry = "model-card.md", FeatureScalerEntry = "feature-scaler.json";
 
     /// <summary>Marks the exceptions this class raised, so the outer handler does not wrap them twice.</summary>
     private const string ErrorMarker = "MLExtensions.Diffusion.ModelFile";
@@ -53,7 +67,8 @@ public static class DiffusionModelArchive
 
     /// <summary>The entry names the format itself uses; additional entries may not take them.</summary>
     public static IReadOnlyList<string> ReservedEntryNames { get; } =
-        [Manifest, OptionsEntry, ScheduleEntry, StandardizerEntry, NetworkEntry, WeightsEntry, SummaryEntry, CardEntry];
+        [Manifest, OptionsEntry, ScheduleEntry, FeatureScalerEntry, StandardizerEntry, NetworkEntry, WeightsEntry, SummaryEntry, CardEntry,
+            NetworkOnnxEntry, SamplerOnnxEntry];
 
     /// <summary>Writes <paramref name="model"/> to <paramref name="path"/> atomically.</summary>
     /// <param name="model">The model.</param>
@@ -129,6 +144,7 @@ public static class DiffusionModelArchive
         WriteJson(zip, OptionsEntry, o);
         WriteJson(zip, ScheduleEntry, new ScheduleDocument(o.Schedule, model.Schedule.Name, o.ScheduleTau, o.ScheduleEndCutoff,
             o.VpBetaMin, o.VpBetaMax, o.VpCosineOffset, o.VeSigmaMax, model.Schedule.MaxTime));
+        WriteJson(zip, FeatureScalerEntry, new StandardizerDocument(model.FeatureScaler.Mean.ToArray(), model.FeatureScaler.Scale.ToArray()));
         WriteJson(zip, StandardizerEntry, new StandardizerDocument(model.Standardizer.Mean.ToArray(), model.Standardizer.Scale.ToArray()));
         var n = network.Options;
         WriteJson(zip, NetworkEntry, new NetworkDocument(model.Dimension, n.Width, n.Depth, n.Residual, n.LayerNorm, n.EmbeddingFrequencies,
@@ -141,6 +157,8 @@ public static class DiffusionModelArchive
         WriteBytes(zip, WeightsEntry, weights);
         WriteJson(zip, SummaryEntry, model.Summary);
         WriteBytes(zip, CardEntry, Encoding.UTF8.GetBytes(ModelCard(model)));
+        WriteBytes(zip, NetworkOnnxEntry, model.ExportNetworkOnnx().ToBytes());
+        WriteBytes(zip, SamplerOnnxEntry, model.ExportSamplerOnnx(new Samplers.HeunSampler(), 20).Model.ToBytes());
         foreach (var name in manifest.AdditionalEntries) WriteBytes(zip, name, extras[name]);
     }
 
@@ -154,6 +172,8 @@ public static class DiffusionModelArchive
         if (manifest.Version < 1) throw Invalid(path, $"its format version {manifest.Version} is not valid.");
         if (manifest.Dimension < 1) throw Invalid(path, $"its manifest dimension {manifest.Dimension} is not positive.");
         var options = ReadJson<ScoreMatchingOptions>(zip, OptionsEntry, path);
+        // Version 1 predates the outer scaling: its models were trained on unscaled rows.
+        if (manifest.Version < 2) options.FeatureScaling = FeatureScaling.Isotropic;
         options.Validate();
         var scheduleDoc = ReadJson<ScheduleDocument>(zip, ScheduleEntry, path);
         var standardizerDoc = ReadJson<StandardizerDocument>(zip, StandardizerEntry, path);
@@ -196,15 +216,35 @@ public static class DiffusionModelArchive
             network.Parameters[i] = w;
         }
         var standardizer = Standardizer.Create(standardizerDoc.Mean, standardizerDoc.Scale);
+        Standardizer featureScaler;
+        if (manifest.Version < 2)
+        {
+            featureScaler = DiffusionModel.IdentityScaler(manifest.Dimension);
+        }
+        else
+        {
+            var scalerDoc = ReadJson<StandardizerDocument>(zip, FeatureScalerEntry, path);
+            if (scalerDoc.Mean is null || scalerDoc.Scale is null || scalerDoc.Mean.Length != manifest.Dimension || scalerDoc.Scale.Length != manifest.Dimension)
+                throw Invalid(path, $"{FeatureScalerEntry} does not hold a mean and a scale of the manifest dimension {manifest.Dimension}.");
+            try
+            {
+                featureScaler = Standardizer.Create(scalerDoc.Mean, scalerDoc.Scale);
+            }
+            catch (ArgumentException e)
+            {
+                throw Invalid(path, $"{FeatureScalerEntry} is invalid: {e.Message}", e);
+            }
+        }
         var denoiser = new NeuralDenoiser(network, standardizer, networkDoc.Parametrisation, networkDoc.SigmaData);
 
         var extras = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         foreach (var name in manifest.AdditionalEntries ?? [])
         {
+            if (manifest.Version < 2 && name is NetworkOnnxEntry or SamplerOnnxEntry) continue;
             if (ReservedEntryNames.Contains(name)) throw Invalid(path, $"the manifest lists the reserved entry '{name}' as additional.");
             extras[name] = ReadBytes(zip, name, path);
         }
-        return new DiffusionModel(denoiser, schedule, options, summary, extras);
+        return new DiffusionModel(denoiser, schedule, featureScaler, options, summary, extras);
     }
 
     private static string LibraryVersion =>
@@ -228,6 +268,9 @@ public static class DiffusionModelArchive
         Row("library version", LibraryVersion);
         Row("dimension", model.Dimension);
         Row("feature column", o.FeatureColumnName);
+        Row("feature scaling", o.FeatureScaling == FeatureScaling.PerFeature
+            ? $"per feature (diffusion in standardised units): mean [{Join(model.FeatureScaler.Mean)}], std [{Join(model.FeatureScaler.Scale)}]"
+            : "isotropic (no per-feature scaling)");
         Row("schedule", model.Schedule);
         Row("parametrisation", model.Denoiser.Parametrisation);
         Row("network", $"MLP width {o.Width}, depth {o.Depth}, residual {o.Residual}, layer norm {o.LayerNorm}, {s.ParameterCount} parameters");
@@ -243,6 +286,13 @@ public static class DiffusionModelArchive
         card.AppendLine("Intended use: generating synthetic rows resembling the training data. The model reproduces the training");
         card.AppendLine("distribution only as well as the training budget allows; check generated rows against held-out data.");
         return card.ToString();
+    }
+
+    private static string Join(ReadOnlySpan<double> values)
+    {
+        var parts = new string[values.Length];
+        for (int i = 0; i < values.Length; i++) parts[i] = values[i].ToString("G6", CultureInfo.InvariantCulture);
+        return string.Join(", ", parts);
     }
 
     private static void CheckEntryName(string name)

@@ -10,6 +10,8 @@ namespace MLExtensions.Diffusion.MLNet;
 /// <summary>
 /// The ML.NET trainer of a <see cref="DiffusionModel"/>: reads a known-size float vector column, checks it, and fits a
 /// noise-conditioned MLP denoiser by denoising score matching (<see cref="ScoreModelTrainer"/>).
+/// Under <see cref="FeatureScaling.PerFeature"/> (the default) each feature is first standardised to zero mean and unit
+/// standard deviation and the engine trains on these standardised rows (see <see cref="DiffusionModel.FeatureScaler"/>).
 /// Made by <c>mlContext.Diffusion().Trainers.ScoreMatching(...)</c>.
 /// </summary>
 /// <remarks>
@@ -87,12 +89,14 @@ public sealed class ScoreMatchingEstimator : IEstimator<DiffusionModel>
             o.Progress?.Report(r);
         });
         var clock = Stopwatch.StartNew();
+        var scaler = DiffusionModel.FitFeatureScaler(data, d, o.FeatureScaling);
+        if (o.FeatureScaling == FeatureScaling.PerFeature) scaler.Transform(data, data);
         var denoiser = trainer.Fit(data, d, progress, token);
         clock.Stop();
         var summary = new TrainingSummary(rows, dropped, d, o.Steps, seed, lastLoss, denoiser.Network.Parameters.Length, clock.Elapsed.TotalSeconds);
         channel.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
             $"Trained {summary.ParameterCount} parameters in {summary.TrainingSeconds:F2} s; final loss {lastLoss:G5}."));
-        return new DiffusionModel(denoiser, schedule, o, summary);
+        return new DiffusionModel(denoiser, schedule, scaler, o, summary);
     }
 
     /// <summary>The input shape plus the generated column (<see cref="ScoreMatchingOptions.GeneratedColumnName"/>, a

@@ -44,6 +44,10 @@ public sealed class ScoreMatchingOptions
     /// <summary>sigma_max of the Ve schedule (default 80).</summary>
     public double VeSigmaMax { get; set; } = 80.0;
 
+    /// <summary>How features are scaled before training (default <see cref="MLNet.FeatureScaling.PerFeature"/>: each feature
+    /// to zero mean and unit standard deviation; the diffusion then lives in these standardised units).</summary>
+    public FeatureScaling FeatureScaling { get; set; } = FeatureScaling.PerFeature;
+
     /// <summary>What the network predicts (default <see cref="Parametrisation.Edm"/>).</summary>
     public Parametrisation Parametrisation { get; set; } = Parametrisation.Edm;
 
@@ -153,6 +157,7 @@ public sealed class ScoreMatchingOptions
         RequireDefined(NoiseLevels, nameof(NoiseLevels));
         RequireDefined(TimeConditioning, nameof(TimeConditioning));
         RequireDefined(MissingValueHandling, nameof(MissingValueHandling));
+        RequireDefined(FeatureScaling, nameof(FeatureScaling));
         RequirePositive(ScheduleTau, nameof(ScheduleTau));
         if (!(ScheduleEndCutoff > 0 && ScheduleEndCutoff < 1)) Throw(nameof(ScheduleEndCutoff), ScheduleEndCutoff, "must lie in (0, 1)");
         if (!(VpBetaMin > 0) || !double.IsFinite(VpBetaMin)) Throw(nameof(VpBetaMin), VpBetaMin, "must be finite and positive");

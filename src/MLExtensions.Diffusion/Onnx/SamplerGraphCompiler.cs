@@ -56,7 +56,15 @@ public static class SamplerGraphCompiler
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException">The times are invalid for the schedule (as for <see cref="ISampler.Sample"/>), or
     /// <paramref name="sampler"/> is not a supported solver.</exception>
-    public static SamplerGraph Compile(NeuralDenoiser denoiser, NoiseSchedule schedule, ReadOnlySpan<double> times, ISampler sampler)
+    public static SamplerGraph Compile(NeuralDenoiser denoiser, NoiseSchedule schedule, ReadOnlySpan<double> times, ISampler sampler) => Compile(denoiser, schedule, times, sampler, null, null);
+
+    /// <summary>
+    /// <see cref="Compile(NeuralDenoiser, NoiseSchedule, ReadOnlySpan{double}, ISampler)"/> with an affine start and an
+    /// affine read-out: the graph starts from x_j = start.Shift_j + start.Scale_j noise_j instead of sigma_{times[0]} noise,
+    /// and outputs y_j = output.Shift_j + output.Scale_j x_j (null: the default start, the identity read-out).
+    /// </summary>
+    internal static SamplerGraph Compile(NeuralDenoiser denoiser, NoiseSchedule schedule, ReadOnlySpan<double> times, ISampler sampler,
+        (double[] Shift, double[] Scale)? start, (double[] Shift, double[] Scale)? output)
     {
         ArgumentNullException.ThrowIfNull(denoiser);
         ArgumentNullException.ThrowIfNull(schedule);
@@ -71,8 +79,12 @@ public static class SamplerGraphCompiler
         string? stepNoise = plan.NoiseDraws > 0 ? g.AddInput(InputStepNoise, OnnxElementType.Float, plan.NoiseDraws, "N", d) : null;
         var emitter = new DenoiserGraphEmitter(g, denoiser);
         var writer = new StepWriter(g, emitter, schedule, stepNoise);
-        string x = g.Mul(noise, g.Constant((float)schedule.Sigma(grid[0])));
+        string x = start is { } s0
+            ? g.Add(g.Mul(noise, g.AddInitializer("start_scale", s0.Scale, d)), g.AddInitializer("start_shift", s0.Shift, d))
+            : g.Mul(noise, g.Constant((float)schedule.Sigma(grid[0])));
         x = plan.Emit(writer, x);
+        if (output is { } r)
+            x = g.Add(g.Mul(x, g.AddInitializer("output_scale", r.Scale, d)), g.AddInitializer("output_shift", r.Shift, d));
         g.AddOutput(x, OutputSamples, OnnxElementType.Float, "N", d);
 
         var c = CultureInfo.InvariantCulture;
@@ -83,7 +95,8 @@ public static class SamplerGraphCompiler
         g.SetMetadata("mlext.noise_draws", writer.NoiseDraws.ToString(c));
         g.SetMetadata("mlext.schedule", schedule.ToString());
         g.SetMetadata("mlext.times", string.Join(",", grid.Select(t => t.ToString("R", c))));
-        g.SetMetadata("mlext.start", "x = sigma(times[0]) * noise");
+        g.SetMetadata("mlext.start", start is null ? "x = sigma(times[0]) * noise" : "x = start_shift + start_scale * noise");
+        if (output is not null) g.SetMetadata("mlext.output", "samples = output_shift + output_scale * x");
         NetworkOnnxExporter.AddDenoiserMetadata(g, denoiser);
         return new SamplerGraph(g.Build(), sampler.Name, schedule.ToString(), grid, d, writer.Nfe, writer.NoiseDraws);
     }

@@ -174,10 +174,10 @@ public class ScoreMatchingEstimatorTests(Xunit.Abstractions.ITestOutputHelper ou
         var model = context.Diffusion().Trainers.ScoreMatching(options).Fit(MLNetTestData.View(context, data));
         Assert.Equal(3, model.Summary.DroppedRows);
         Assert.Equal(57, model.Summary.Rows);
-        // The standardiser saw exactly the kept rows: its mean is theirs.
+        // The feature scaler saw exactly the kept rows: its mean is theirs.
         double meanX = 0;
         for (int r = 0; r < 60; r++) if (r is not (0 or 10 or 33)) meanX += data[2 * r] / 57.0;
-        Assert.Equal(meanX, model.Standardizer.Mean[0], 5);
+        Assert.Equal(meanX, model.FeatureScaler.Mean[0], 5);
         lock (warnings) Assert.Contains(warnings, w => w.Contains("Dropped 3 row(s)", StringComparison.Ordinal));
     }
 
@@ -227,7 +227,7 @@ public class ScoreMatchingEstimatorTests(Xunit.Abstractions.ITestOutputHelper ou
         options.FeatureColumnName = "Other";
         var model = context.Diffusion().Trainers.ScoreMatching(options).Fit(view);
         Assert.Equal(40, model.Summary.Rows);
-        Assert.Equal(Enumerable.Range(0, 40).Average(i => i % 3), model.Standardizer.Mean[1], 5);
+        Assert.Equal(Enumerable.Range(0, 40).Average(i => i % 3), model.FeatureScaler.Mean[1], 5);
     }
 
     public static TheoryData<string, Action<ScoreMatchingOptions>> BadOptions => new()
