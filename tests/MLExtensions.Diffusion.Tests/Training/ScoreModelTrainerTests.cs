@@ -46,23 +46,24 @@ public class ScoreModelTrainerTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// 3000 steps (about 3-4 s in Release) reach a relative score error under 5% for t in [0.2, 0.9] of the cosine schedule
-    /// (sigma/m from 0.33 to 6.3) and under 12% at t = 0.1 (sigma/m = 0.16). Smaller t needs far more training: the
-    /// exact E[eps | x] of Gaussian data vanishes like sigma, so the score's relative error is the network's error
-    /// divided by sigma (measured: 17% at t = 0.05).
+    /// 6000 steps with training noise levels ln(sigma/m) ~ N(-2, 1.5^2) (about 5 s in Release) reach a relative score
+    /// error under 5% for t in [0.1, 0.9] of the cosine schedule (sigma/m from 0.16 to 6.3; measured 4.7% at t = 0.1,
+    /// 0.5% at t = 0.9). Smaller t needs far more training: the score's relative error there is the network output's
+    /// relative error at a noise level the loss rarely visits (measured with `benchmarks ... gauss`: 10% at t = 0.05,
+    /// 26% at t = 0.02).
     /// </summary>
     [Fact]
-    public void LearnsGaussianScoreWithin5PercentForModerateNoiseIn3000Steps()
+    public void LearnsGaussianScoreWithin5PercentForTFrom0Point1In6000Steps()
     {
         var data = GaussianData(20000, 1);
         var options = new TrainingOptions
         {
             Network = new MlpOptions { Width = 64, Depth = 3, Residual = true, EmbeddingFrequencies = 8, Threads = 1 },
             BatchSize = 256,
-            Steps = 3000,
+            Steps = 6000,
             LearningRate = 3e-3,
-            NoiseLevels = NoiseLevelSampler.LogNormal(-1.0, 1.5),
-            EmaDecay = 0.99,
+            NoiseLevels = NoiseLevelSampler.LogNormal(-2.0, 1.5),
+            EmaDecay = 0.999,
             Seed = 7,
         };
         var sw = Stopwatch.StartNew();
@@ -75,10 +76,9 @@ public class ScoreModelTrainerTests(ITestOutputHelper output)
         {
             double err = RelativeScoreError(denoiser, exact, schedule, t, 4000, 100);
             output.WriteLine($"t={t} sigma/m={schedule.Sigma(t) / schedule.M(t):G3} relative score error={err:P2}");
-            if (t == 0.1) Assert.True(err < 0.12, $"t=0.1: relative score error {err:P2}");
-            else worst = Math.Max(worst, err);
+            worst = Math.Max(worst, err);
         }
-        output.WriteLine($"train time {sw.Elapsed.TotalSeconds:F2} s, worst over t in [0.2, 0.9] {worst:P2}");
+        output.WriteLine($"train time {sw.Elapsed.TotalSeconds:F2} s, worst over t in [0.1, 0.9] {worst:P2}");
         Assert.True(worst < 0.05, $"worst relative score error {worst:P2}");
     }
 
