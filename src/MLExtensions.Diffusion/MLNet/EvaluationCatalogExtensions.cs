@@ -24,12 +24,12 @@ public static class EvaluationCatalogExtensions
     /// </remarks>
     /// <param name="catalog">The diffusion catalog.</param>
     /// <param name="model">The model.</param>
-    /// <param name="heldOut">Held-out data with the feature column; at least 2 rows, all finite.</param>
+    /// <param name="heldOut">Held-out data with the feature column; at least 2 (finite) rows.</param>
     /// <param name="options">Settings; <see langword="null"/> for the defaults.</param>
     /// <returns>The metrics.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="catalog"/>, <paramref name="model"/> or <paramref name="heldOut"/> is null.</exception>
     /// <exception cref="ArgumentException">The feature column is missing, of the wrong type or size, a row holds a
-    /// non-finite value (the message names it), or there are fewer than 2 rows.</exception>
+    /// non-finite value under <see cref="MissingValueHandling.Error"/> (the message names it), or fewer than 2 rows remain.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range (ParamName names it).</exception>
     public static DiffusionMetrics Evaluate(this DiffusionCatalog catalog, DiffusionModel model, IDataView heldOut, EvaluationOptions? options = null)
     {
@@ -42,7 +42,7 @@ public static class EvaluationCatalogExtensions
         int size = FeatureColumnReader.RequireVectorColumn(heldOut.Schema, options.FeatureColumnName, nameof(heldOut));
         if (size != d)
             throw new ArgumentException($"Column '{options.FeatureColumnName}' has {size} values per row, but the model's dimension is {d}.", nameof(heldOut));
-        float[] held = FeatureColumnReader.Read(heldOut, options.FeatureColumnName, d, dropNonFinite: false, out _, CancellationToken.None);
+        float[] held = FeatureColumnReader.Read(heldOut, options.FeatureColumnName, d, dropNonFinite: options.MissingValueHandling == MissingValueHandling.DropRows, out _, CancellationToken.None);
         int n = held.Length / d;
         if (n < 2) throw new ArgumentException($"The held-out data have {n} rows; at least 2 are needed.", nameof(heldOut));
 

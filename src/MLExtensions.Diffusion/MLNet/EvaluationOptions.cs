@@ -8,6 +8,11 @@ public sealed class EvaluationOptions
     /// <summary>The held-out feature column: a known-size vector of Single of the model's dimension, data units (default "Features").</summary>
     public string FeatureColumnName { get; set; } = ScoreMatchingOptions.DefaultFeatureColumnName;
 
+    /// <summary>What to do with held-out rows holding NaN or an infinite value: <see cref="MissingValueHandling.Error"/>
+    /// (default; the exception names the row and slot) or <see cref="MissingValueHandling.DropRows"/> (they are skipped;
+    /// <see cref="DiffusionMetrics.HeldOutRows"/> counts the rows kept).</summary>
+    public MissingValueHandling MissingValueHandling { get; set; } = MissingValueHandling.Error;
+
     /// <summary>Rows to generate for the sample metrics; <see langword="null"/> (default) means as many as held-out rows.</summary>
     public int? GeneratedRows { get; set; }
 
@@ -45,6 +50,8 @@ public sealed class EvaluationOptions
     {
         if (string.IsNullOrWhiteSpace(FeatureColumnName))
             throw new ArgumentException($"'{nameof(FeatureColumnName)}' must not be null or blank.", nameof(FeatureColumnName));
+        if (!Enum.IsDefined(MissingValueHandling))
+            throw new ArgumentOutOfRangeException(nameof(MissingValueHandling), MissingValueHandling, "Unknown missing-value handling.");
         if (GeneratedRows is { } g && g < 2) throw new ArgumentOutOfRangeException(nameof(GeneratedRows), g, "'GeneratedRows' must be at least 2.");
         if (Projections <= 0) throw new ArgumentOutOfRangeException(nameof(Projections), Projections, "'Projections' must be positive.");
         if (MaxExactW2Rows < 1) throw new ArgumentOutOfRangeException(nameof(MaxExactW2Rows), MaxExactW2Rows, "'MaxExactW2Rows' must be at least 1.");

@@ -97,5 +97,8 @@ public class DiffusionEvaluationTests(ITestOutputHelper output)
         var nan = PenguinsTestData.HeldOut.AsSpan(0, 3 * PenguinsTestData.Dimension).ToArray();
         nan[5] = float.NaN;
         Assert.Contains("Row 1", Assert.Throws<ArgumentException>(() => mlContext.Diffusion().Evaluate(model, PenguinsTestData.View(mlContext, nan))).Message);
+        var dropped = mlContext.Diffusion().Evaluate(model, PenguinsTestData.View(mlContext, nan),
+            new EvaluationOptions { MissingValueHandling = MissingValueHandling.DropRows, ThermodynamicSamples = 4, ComputeLikelihood = false, SamplingSteps = 2 });
+        Assert.Equal(2, dropped.HeldOutRows);
     }
 }

@@ -61,14 +61,16 @@ public class LikelihoodTransformerTests
         for (int r = 0; r < a.Length; r++) Assert.True(Math.Abs(a[r] - b[r]) < 1e-3, $"row {r}: C# {a[r]}, ONNX {b[r]}");
     }
 
-    [Fact]
-    public void ConcurrentTransformsFromFourThreads_GiveTheSerialResults()
+    [Theory]
+    [InlineData(LikelihoodEngine.CSharp)]
+    [InlineData(LikelihoodEngine.Onnx)]
+    public void ConcurrentTransformsFromFourThreads_GiveTheSerialResults(LikelihoodEngine engine)
     {
         var mlContext = new MLContext(seed: 1);
         var rows = Rows(20);
         var view = PenguinsTestData.View(mlContext, rows);
         using var transformer = new LikelihoodTransformer(PenguinsTestData.Model,
-            new LikelihoodTransformOptions { Steps = 12, BatchSize = 6, Divergence = DivergenceEstimator.Hutchinson, HutchinsonProbes = 2, Seed = 3 });
+            new LikelihoodTransformOptions { Steps = 12, BatchSize = 6, Divergence = DivergenceEstimator.Hutchinson, HutchinsonProbes = 2, Seed = 3, Engine = engine });
         var serial = Column(transformer.Transform(view));
         var results = new float[4][];
         using var start = new Barrier(4);
