@@ -79,7 +79,7 @@ public sealed class DiffusionMetrics
 
     /// <summary>Efficiency of the schedule, <see cref="EndpointW2"/>^2 / (tau <see cref="KineticCost"/>) (SPEC section 3), with
     /// tau the schedule's MaxTime: 1 for the optimal-transport schedule, lower for costlier paths. With the Gelbrich lower
-    /// bound for W2 it is itself a lower bound of the efficiency.</summary>
+    /// bound for W2 it underestimates the efficiency of the model's path rather than overestimating it.</summary>
     public double Efficiency { get; }
 
     /// <summary>Denoiser evaluations per generated row, as reported by the sampler (Heun with n steps down to sigma = 0:
