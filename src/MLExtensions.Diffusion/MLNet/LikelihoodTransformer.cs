@@ -1,0 +1,171 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLExtensions.Diffusion.Denoisers;
+using MLExtensions.Diffusion.Likelihood;
+using MLExtensions.Diffusion.Onnx;
+
+namespace MLExtensions.Diffusion.MLNet;
+
+/// <summary>
+/// Appends the per-row negative log-likelihood under a <see cref="DiffusionModel"/> as a Single column (default "NLL"):
+/// -ln p(y) in nats per row, in data units, by the probability-flow ODE (<see cref="ProbabilityFlowLikelihood"/>). High
+/// values mark rows the model finds unlikely: the basis of anomaly scoring.
+/// </summary>
+/// <remarks>
+/// <para>Change of variables. The model's diffusion lives in the units z = (y - mean) / std of its
+/// <see cref="DiffusionModel.FeatureScaler"/>, so the engine returns ln p_z(z). The density of y = mean + std z is
+/// p_y(y) = p_z(z) / prod_j std_j, hence NLL_data(y) = -ln p_z(z) + sum_j ln std_j (<see cref="LogScaleCorrection"/>). It
+/// is a constant shift per model: rankings are the same in both units, but only data-unit values compare with other
+/// density models fitted to the raw columns.</para>
+/// <para>Laziness and batching. <see cref="Transform"/> returns a view at once; a cursor that asks for the column reads
+/// the input column in batches of <see cref="LikelihoodTransformOptions.BatchSize"/> rows through a second input cursor
+/// and computes one batch with one <see cref="ProbabilityFlowLikelihood"/> call when a row of it is first read. Columns
+/// of the input pass through unchanged.</para>
+/// <para>Missing values. A NaN or infinite value in a row whose likelihood is computed is an error: the
+/// <see cref="ArgumentException"/> names the row, the column and the slot (filter such rows first, e.g. with
+/// <c>mlContext.Data.FilterRowsByMissingValues</c>).</para>
+/// <para>Thread safety. The transformer is immutable; every cursor has its own buffers. The networks serialise their
+/// calls with a lock (<see cref="Training.NeuralDenoiser"/>, <see cref="OnnxJacobianDenoiser"/>), so several threads may
+/// transform and read at once and get the serial results (the work itself is then serialised in the network).</para>
+/// <para>ML.NET model persistence (<c>mlContext.Model.Save</c>) is reserved to ML.NET's friend assemblies; save the
+/// <see cref="DiffusionModel"/> and rebuild the transformer from it.</para>
+/// </remarks>
+/// <example>
+/// <code>
+/// DiffusionModel model = mlContext.Diffusion().LoadModel("models/penguins/model.zip");
+/// var nll = mlContext.Diffusion().NegativeLogLikelihood(model).Fit(data);   // data has a Single[4] "Features" column
+/// IDataView scored = nll.Transform(data);
+/// float[] scores = scored.GetColumn&lt;float&gt;("NLL").ToArray();
+/// </code>
+/// </example>
+public sealed class LikelihoodTransformer : ITransformer, IDisposable
+{
+    private readonly LikelihoodTransformOptions _options;
+    private readonly IDenoiserJacobian _denoiser;
+    private readonly OnnxJacobianDenoiser? _onnx;
+    private readonly double[] _mean, _scale;
+
+    /// <summary>Builds the transformer; for <see cref="LikelihoodEngine.Onnx"/> it exports the Jacobian-vector-product
+    /// graph and opens its session.</summary>
+    /// <param name="model">The diffusion model.</param>
+    /// <param name="options">Settings (copied); <see langword="null"/> for the defaults.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
+    /// <exception cref="ArgumentException">An option is invalid (see <see cref="LikelihoodTransformOptions.Validate"/>).</exception>
+    /// <exception cref="InvalidOperationException">The ONNX engine could not start (the inner exception says why).</exception>
+    public LikelihoodTransformer(DiffusionModel model, LikelihoodTransformOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        _options = (options ?? new LikelihoodTransformOptions()).Clone();
+        _options.Validate();
+        _options.ToLikelihoodOptions(0).Validate(model.Schedule, model.Dimension);
+        Model = model;
+        _mean = model.FeatureScaler.Mean.ToArray();
+        _scale = model.FeatureScaler.Scale.ToArray();
+        double correction = 0;
+        foreach (double s in _scale) correction += Math.Log(s);
+        LogScaleCorrection = correction;
+        if (_options.Engine == LikelihoodEngine.Onnx)
+        {
+            try
+            {
+                _onnx = OnnxJacobianDenoiser.Create(NetworkOnnxExporter.ExportJacobianVectorProduct(model.Denoiser), _options.SessionSettings);
+            }
+            catch (Exception e) when (e is InvalidDataException or InvalidOperationException or NotSupportedException)
+            {
+                throw new InvalidOperationException($"The ONNX likelihood engine could not start: {e.Message}", e);
+            }
+            _denoiser = _onnx;
+        }
+        else _denoiser = model.Denoiser;
+    }
+
+    /// <summary>The model whose likelihood is computed.</summary>
+    public DiffusionModel Model { get; }
+
+    /// <summary>A copy of the settings.</summary>
+    public LikelihoodTransformOptions Options => _options.Clone();
+
+    /// <summary>Features per row, d.</summary>
+    public int Dimension => Model.Dimension;
+
+    /// <summary>sum_j ln std_j of the model's <see cref="DiffusionModel.FeatureScaler"/>: NLL in data units minus NLL in
+    /// standardised units.</summary>
+    public double LogScaleCorrection { get; }
+
+    /// <summary>Always false: rows are scored in batches.</summary>
+    public bool IsRowToRowMapper => false;
+
+    /// <summary>The negative log-likelihood of rows given directly (no <see cref="IDataView"/>).</summary>
+    /// <param name="rows">rows x d values in data units, row-major; finite.</param>
+    /// <param name="seed">Seed of the Hutchinson probes (ignored by the exact divergence).</param>
+    /// <returns>-ln p(y) per row, in nats, data units.</returns>
+    /// <exception cref="ArgumentException"><paramref name="rows"/> is empty, not a multiple of d, or holds a non-finite
+    /// value (the message names the row).</exception>
+    /// <exception cref="ObjectDisposedException">The transformer (ONNX engine) was disposed.</exception>
+    public double[] Score(ReadOnlySpan<float> rows, int seed = 0)
+    {
+        int d = Dimension;
+        if (rows.IsEmpty || rows.Length % d != 0)
+            throw new ArgumentException($"The input length {rows.Length} is not a positive multiple of the dimension {d}.", nameof(rows));
+        for (int i = 0; i < rows.Length; i++)
+            if (!float.IsFinite(rows[i]))
+                throw new ArgumentException($"Row {i / d} holds a non-finite value ({rows[i]}) at slot {i % d}.", nameof(rows));
+        var nll = new double[rows.Length / d];
+        ScoreCore(rows, nll, seed);
+        return nll;
+    }
+
+    /// <summary>The input schema plus the Single output column.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="inputSchema"/> is null.</exception>
+    /// <exception cref="ArgumentException">The input column is missing, not a known-size vector of Single, or of another
+    /// size than the model's dimension (the message names the column).</exception>
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        CheckInput(inputSchema, nameof(inputSchema));
+        return LikelihoodDataView.BuildSchema(inputSchema, _options.OutputColumnName);
+    }
+
+    /// <summary>Not supported: rows are scored in batches (<see cref="IsRowToRowMapper"/> is false).</summary>
+    /// <exception cref="NotSupportedException">Always.</exception>
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) =>
+        throw new NotSupportedException("LikelihoodTransformer scores rows in batches and is not a row-to-row mapper; use Transform or Score.");
+
+    /// <summary>A lazy view of <paramref name="input"/> with the NLL column appended.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="input"/> is null.</exception>
+    /// <exception cref="ArgumentException">The input column is missing or of the wrong type or size (the message names it);
+    /// when read, a row with a non-finite value (the message names the row).</exception>
+    public IDataView Transform(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        CheckInput(input.Schema, nameof(input));
+        return new LikelihoodDataView(input, this, _options.InputColumnName, _options.OutputColumnName, _options.BatchSize, _options.Seed);
+    }
+
+    /// <summary>Not supported: ML.NET keeps its model format to its friend assemblies.</summary>
+    /// <exception cref="NotSupportedException">Always.</exception>
+    void ICanSaveModel.Save(ModelSaveContext ctx) =>
+        throw new NotSupportedException(
+            "LikelihoodTransformer cannot be saved through mlContext.Model.Save (ML.NET keeps its model format to its own assemblies). " +
+            "Save the DiffusionModel (DiffusionModel.Save) and rebuild the transformer with mlContext.Diffusion().NegativeLogLikelihood.");
+
+    /// <summary>Releases the ONNX session of <see cref="LikelihoodEngine.Onnx"/> (nothing for the managed engine).</summary>
+    public void Dispose() => _onnx?.Dispose();
+
+    /// <summary>Standardises the (finite) rows, runs the engine and writes NLL in data units.</summary>
+    internal void ScoreCore(ReadOnlySpan<float> rows, Span<double> nll, int seed)
+    {
+        int d = Dimension;
+        var z = new double[rows.Length];
+        for (int i = 0; i < z.Length; i++) z[i] = (rows[i] - _mean[i % d]) / _scale[i % d];
+        ProbabilityFlowLikelihood.Compute(_denoiser, Model.Schedule, z, nll, _options.ToLikelihoodOptions(seed));
+        for (int r = 0; r < nll.Length; r++) nll[r] = -nll[r] + LogScaleCorrection;
+    }
+
+    private void CheckInput(DataViewSchema schema, string paramName)
+    {
+        int size = FeatureColumnReader.RequireVectorColumn(schema, _options.InputColumnName, paramName);
+        if (size != Dimension)
+            throw new ArgumentException($"Column '{_options.InputColumnName}' has {size} values per row, but the model's dimension is {Dimension}.", paramName);
+    }
+}
