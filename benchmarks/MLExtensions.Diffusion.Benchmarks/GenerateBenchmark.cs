@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLExtensions.Diffusion.MLNet;
+
+namespace MLExtensions.Diffusion.Benchmarks;
+
+/// <summary>
+/// The <c>generate</c> command (issue #5): rows/s of <see cref="GenerateTransformer"/>'s streaming view for the shipped
+/// penguins (d = 4) and mixture (d = 2) models, Heun with 10 steps (19 network evaluations), batch 256, 4096 and 65536, on
+/// (a) the compiled sampler graph, (b) the host loop (C# Heun, network in ONNX Runtime), (c) the C# engine; then the
+/// process's memory while streaming a small and a large row count at batch 4096 (flat memory means the large run needs no
+/// more than the small one).
+/// </summary>
+internal static class GenerateBenchmark
+{
+    private const int Steps = 10;
+
+    public static void Run(string[] args)
+    {
+        long small = args.Length > 1 ? long.Parse(args[1]) : 1_000_000;
+        long large = args.Length > 2 ? long.Parse(args[2]) : 3_000_000;
+        double seconds = args.Length > 3 ? double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 1.5;
+        string root = FindRepositoryRoot();
+        var context = new MLContext(seed: 1);
+        Console.WriteLine($"cores={Environment.ProcessorCount}, load average {LoadAverage()}, Heun {Steps} steps = {2 * Steps - 1} NFE, " +
+                          $"ONNX Runtime intra-op threads: default (ORT's choice); timing: whole batches for >= {seconds} s after one warm-up batch");
+
+        // Memory first, while the process is fresh: streaming `small` and then `large` rows at batch 4096 (graph engine).
+        var penguins = DiffusionModelArchive.Load(Path.Combine(root, "models", "penguins", "model.zip"));
+        Console.WriteLine();
+        Console.WriteLine("Memory while streaming rows through mlContext.Diffusion().Generate (penguins, graph engine, batch 4096):");
+        Console.WriteLine($"{"rows",12} {"seconds",8} {"rows/s",10} {"max WS MB",10} {"peak WS MB",11} {"GC heap MB",11}");
+        foreach (long rows in new[] { small, large })
+        {
+            var options = new GenerateOptions { Steps = Steps, BatchSize = 4096 };
+            var view = context.Diffusion().Generate(penguins, rows, seed: 1, options);
+            var (elapsed, maxWorkingSet, checksum) = Drain(view, sampleMemory: true);
+            GC.KeepAlive(checksum);
+            using var process = Process.GetCurrentProcess();
+            process.Refresh();
+            Console.WriteLine($"{rows,12} {elapsed,8:F1} {rows / elapsed,10:F0} {maxWorkingSet / 1048576.0,10:F1} {process.PeakWorkingSet64 / 1048576.0,11:F1} {GC.GetTotalMemory(false) / 1048576.0,11:F1}");
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("rows/s, streaming view (latents drawn, generated column read), Heun 10 steps:");
+        Console.WriteLine($"{"model",9} {"d",2} {"batch",6} {"(a) graph",10} {"(b) host",10} {"(c) C#",10} {"a/b",6} {"a/c",6}");
+        foreach (string name in new[] { "penguins", "mixture" })
+        {
+            var model = name == "penguins" ? penguins : DiffusionModelArchive.Load(Path.Combine(root, "models", name, "model.zip"));
+            foreach (int batch in new[] { 256, 4096, 65536 })
+            {
+                var rates = new double[3];
+                var engines = new[] { GenerateEngine.OnnxGraph, GenerateEngine.OnnxHostLoop, GenerateEngine.CSharp };
+                for (int e = 0; e < 3; e++)
+                {
+                    using var generator = new GenerateTransformer(model, new GenerateOptions { Steps = Steps, BatchSize = batch, Engine = engines[e] });
+                    var (warm, _, _) = Drain(generator.GenerateRows(batch, seed: 2), sampleMemory: false);
+                    long batches = Math.Max(1, (long)Math.Ceiling(seconds / warm));
+                    long rows = batches * batch;
+                    var (elapsed, _, _) = Drain(generator.GenerateRows(rows, seed: 3), sampleMemory: false);
+                    rates[e] = rows / elapsed;
+                }
+                Console.WriteLine($"{name,9} {model.Dimension,2} {batch,6} {rates[0],10:F0} {rates[1],10:F0} {rates[2],10:F0} {rates[0] / rates[1],6:F2} {rates[0] / rates[2],6:F2}");
+            }
+        }
+    }
+
+    /// <summary>Reads every generated row; returns the seconds taken, the largest working set seen (sampled once per
+    /// 4096 rows when asked) and a checksum that keeps the reads alive.</summary>
+    private static (double Seconds, long MaxWorkingSet, double Checksum) Drain(IDataView view, bool sampleMemory)
+    {
+        var column = view.Schema[GenerateOptions.DefaultOutputColumnName];
+        VBuffer<float> buffer = default;
+        double checksum = 0;
+        long maxWorkingSet = 0, rows = 0;
+        using var process = Process.GetCurrentProcess();
+        var watch = Stopwatch.StartNew();
+        using (var cursor = view.GetRowCursor([column]))
+        {
+            var getter = cursor.GetGetter<VBuffer<float>>(column);
+            while (cursor.MoveNext())
+            {
+                getter(ref buffer);
+                checksum += buffer.GetValues()[0];
+                if (sampleMemory && (rows++ & 4095) == 0)
+                {
+                    process.Refresh();
+                    maxWorkingSet = Math.Max(maxWorkingSet, process.WorkingSet64);
+                }
+            }
+        }
+        return (watch.Elapsed.TotalSeconds, maxWorkingSet, checksum);
+    }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
+    private static string FindRepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "MLExtensions.sln"))) return dir.FullName;
+        throw new DirectoryNotFoundException($"MLExtensions.sln was not found above {AppContext.BaseDirectory}.");
+    }
+}
