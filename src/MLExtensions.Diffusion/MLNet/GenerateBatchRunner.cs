@@ -74,29 +74,30 @@ internal abstract class GenerateBatchRunner : IDisposable
         private static readonly string[] InputNames = [SamplerGraphCompiler.InputNoise];
         private static readonly string[] OutputNames = [SamplerGraphCompiler.OutputSamples];
         private readonly RunOptions _runOptions = new();
-        private OrtValue? _input;
-        private OrtValue? _output;
+        private readonly OrtValue[] _inputs = new OrtValue[1];
+        private readonly OrtValue[] _outputs = new OrtValue[1];
         private int _boundRows;
 
         protected override void RunSamples(int rows)
         {
-            if (_input is null || _boundRows != rows)
+            if (_boundRows != rows)
             {
                 Unbind();
                 int d = Owner.Dimension;
                 long[] shape = [rows, d];
-                _input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Latents.AsMemory(0, rows * d), shape);
-                _output = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Samples.AsMemory(0, rows * d), shape);
+                _inputs[0] = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Latents.AsMemory(0, rows * d), shape);
+                _outputs[0] = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Samples.AsMemory(0, rows * d), shape);
                 _boundRows = rows;
             }
-            Owner.Session!.Run(_runOptions, InputNames, [_input], OutputNames, [_output!]);
+            Owner.Session!.Run(_runOptions, InputNames, _inputs, OutputNames, _outputs);
         }
 
         private void Unbind()
         {
-            _input?.Dispose();
-            _output?.Dispose();
-            _input = _output = null;
+            _inputs[0]?.Dispose();
+            _outputs[0]?.Dispose();
+            _inputs[0] = _outputs[0] = null!;
+            _boundRows = 0;
         }
 
         public override void Dispose()
