@@ -277,7 +277,7 @@ public sealed class DiffusionModel : ITransformer
 
     /// <summary>The start x = shift + spread eps at t0: shift = m_0 mean, spread = sqrt(m_0^2 scale^2 + sigma_0^2) of the
     /// denoiser's isotropic standardiser (z units).</summary>
-    private (double[] Shift, double Spread) StartMoments(double t0)
+    internal (double[] Shift, double Spread) StartMoments(double t0)
     {
         double m0 = Schedule.M(t0), s0 = Schedule.Sigma(t0), scale = Standardizer.Scale[0];
         var shift = new double[Dimension];

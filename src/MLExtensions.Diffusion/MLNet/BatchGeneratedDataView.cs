@@ -1,0 +1,259 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLExtensions.Diffusion.Randomness;
+
+namespace MLExtensions.Diffusion.MLNet;
+
+/// <summary>
+/// The lazy view of <see cref="GenerateTransformer"/>: the input's columns plus the generated column(s). A cursor that asks
+/// for a generated column opens a second cursor on the input that reads only the latent column, BatchSize rows ahead,
+/// generates that batch with its own <see cref="GenerateBatchRunner"/> and serves it row by row while the first cursor
+/// supplies the pass-through columns; nothing beyond one batch is held.
+/// </summary>
+internal sealed class BatchGeneratedDataView : IDataView
+{
+    private readonly IDataView _input;
+    private readonly GenerateTransformer _owner;
+    private readonly GenerateLatentKind _kind;
+    private readonly DataViewSchema.Column _latentColumn;
+    private readonly int _streamSeed;
+    private readonly int _inputCount;
+
+    public BatchGeneratedDataView(IDataView input, GenerateTransformer owner, GenerateLatentKind kind, DataViewSchema.Column latentColumn, int streamSeed)
+    {
+        _input = input;
+        _owner = owner;
+        _kind = kind;
+        _latentColumn = latentColumn;
+        _streamSeed = streamSeed;
+        _inputCount = input.Schema.Count;
+        Schema = owner.OutputSchema(input.Schema);
+    }
+
+    public bool CanShuffle => false;
+
+    public DataViewSchema Schema { get; }
+
+    public long? GetRowCount() => _input.GetRowCount();
+
+    public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
+    {
+        var needed = columnsNeeded.ToArray();
+        bool generate = needed.Any(c => c.Index >= _inputCount);
+        var inner = _input.GetRowCursor(needed.Where(c => c.Index < _inputCount).Select(c => _input.Schema[c.Index]).ToArray());
+        DataViewRowCursor? ahead = null;
+        try
+        {
+            if (generate) ahead = _input.GetRowCursor([_latentColumn]);
+            return new Cursor(this, inner, ahead);
+        }
+        catch
+        {
+            inner.Dispose();
+            ahead?.Dispose();
+            throw;
+        }
+    }
+
+    public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
+        [GetRowCursor(columnsNeeded, rand)];
+
+    private sealed class Cursor : DataViewRowCursor
+    {
+        private readonly BatchGeneratedDataView _parent;
+        private readonly DataViewRowCursor _inner;
+        private readonly DataViewRowCursor? _ahead;
+        private readonly GenerateBatchRunner? _runner;
+        private readonly double[]? _action;
+        private readonly double[]? _entropy;
+        private readonly Func<long, int, Span<float>, bool>? _readLatent;
+        private long _position = -1;
+        private long _batchStart;
+        private int _batchRows;
+        private bool _done;
+
+        public Cursor(BatchGeneratedDataView parent, DataViewRowCursor inner, DataViewRowCursor? ahead)
+        {
+            _parent = parent;
+            _inner = inner;
+            _ahead = ahead;
+            if (ahead is null) return;
+            var owner = parent._owner;
+            int batch = owner.Options.BatchSize;
+            long? rows = parent._input.GetRowCount();
+            if (rows is { } known && known > 0 && known < batch) batch = (int)known;
+            _runner = GenerateBatchRunner.Create(owner, batch);
+            if (owner.Options.AttachPathThermodynamics)
+            {
+                _action = new double[batch];
+                _entropy = new double[batch];
+            }
+            _readLatent = LatentReader(parent, ahead, owner.Dimension);
+        }
+
+        public override DataViewSchema Schema => _parent.Schema;
+
+        public override long Position => _position;
+
+        public override long Batch => 0;
+
+        public override bool MoveNext()
+        {
+            if (_done) return false;
+            if (!_inner.MoveNext())
+            {
+                _done = true;
+                _position = -1;
+                return false;
+            }
+            _position++;
+            if (_runner is not null && _position >= _batchStart + _batchRows) FillBatch();
+            return true;
+        }
+
+        private void FillBatch()
+        {
+            var runner = _runner!;
+            int d = _parent._owner.Dimension, rows = 0;
+            _batchStart = _position;
+            while (rows < runner.Capacity && _ahead!.MoveNext())
+            {
+                if (!_readLatent!(_position + rows, rows, runner.Latents.AsSpan(rows * d, d)))
+                    throw new ArgumentException($"Row {_position + rows} of column '{_parent._latentColumn.Name}' holds a non-finite latent value.", "input");
+                rows++;
+            }
+            if (rows == 0) throw new InvalidOperationException("The input has more rows on its second pass than on its first: it changed while being read.");
+            _batchRows = rows;
+            runner.Run(rows, _action, _entropy);
+        }
+
+        /// <summary>A function that writes the latent of the ahead cursor's current row; false if it is not finite.</summary>
+        private static Func<long, int, Span<float>, bool> LatentReader(BatchGeneratedDataView parent, DataViewRowCursor ahead, int d)
+        {
+            var column = parent._latentColumn;
+            var scratch = new double[d];
+            switch (parent._kind)
+            {
+                case GenerateLatentKind.Vector:
+                {
+                    var getter = ahead.GetGetter<VBuffer<float>>(column);
+                    VBuffer<float> buffer = default;
+                    return (row, _, latent) =>
+                    {
+                        getter(ref buffer);
+                        if (buffer.Length != d)
+                            throw new ArgumentException($"Row {row} of column '{column.Name}' has {buffer.Length} values, expected {d}.", "input");
+                        latent.Clear();
+                        var values = buffer.GetValues();
+                        if (buffer.IsDense) values.CopyTo(latent);
+                        else
+                        {
+                            var indices = buffer.GetIndices();
+                            for (int k = 0; k < indices.Length; k++) latent[indices[k]] = values[k];
+                        }
+                        foreach (float v in latent) if (!float.IsFinite(v)) return false;
+                        return true;
+                    };
+                }
+                case GenerateLatentKind.Counter:
+                {
+                    var getter = ahead.GetGetter<long>(column);
+                    var random = new CounterRandom();
+                    int seed = parent._streamSeed;
+                    long index = 0;
+                    return (_, _, latent) =>
+                    {
+                        getter(ref index);
+                        random.Reset(CounterRandom.RowKey(seed, index));
+                        return Draw(random, scratch, latent);
+                    };
+                }
+                case GenerateLatentKind.Int64Seed:
+                {
+                    var getter = ahead.GetGetter<long>(column);
+                    long s = 0;
+                    return (_, _, latent) =>
+                    {
+                        getter(ref s);
+                        return Draw(new Random(unchecked((int)(s ^ (s >> 32)))), scratch, latent);
+                    };
+                }
+                case GenerateLatentKind.UInt32Seed:
+                {
+                    var getter = ahead.GetGetter<uint>(column);
+                    uint s = 0;
+                    return (_, _, latent) =>
+                    {
+                        getter(ref s);
+                        return Draw(new Random(unchecked((int)s)), scratch, latent);
+                    };
+                }
+                default:
+                {
+                    var getter = ahead.GetGetter<int>(column);
+                    int s = 0;
+                    return (_, _, latent) =>
+                    {
+                        getter(ref s);
+                        return Draw(new Random(s), scratch, latent);
+                    };
+                }
+            }
+        }
+
+        private static bool Draw(Random random, double[] scratch, Span<float> latent)
+        {
+            StandardNormal.Fill(random, scratch);
+            for (int j = 0; j < latent.Length; j++) latent[j] = (float)scratch[j];
+            return true;
+        }
+
+        public override ValueGetter<DataViewRowId> GetIdGetter() => _inner.GetIdGetter();
+
+        public override bool IsColumnActive(DataViewSchema.Column column) =>
+            column.Index >= _parent._inputCount ? _runner is not null : _inner.IsColumnActive(_inner.Schema[column.Index]);
+
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
+        {
+            int count = _parent._inputCount;
+            if (column.Index < count) return _inner.GetGetter<TValue>(_inner.Schema[column.Index]);
+            if (_runner is null) throw new InvalidOperationException($"Column '{column.Name}' was not requested when the cursor was created.");
+            int d = _parent._owner.Dimension;
+            if (column.Index == count)
+            {
+                if (typeof(TValue) != typeof(VBuffer<float>))
+                    throw new InvalidOperationException($"Column '{column.Name}' holds VBuffer<Single>, not {typeof(TValue).Name}.");
+                ValueGetter<VBuffer<float>> vector = (ref VBuffer<float> value) =>
+                {
+                    int offset = RowOffset();
+                    var editor = VBufferEditor.Create(ref value, d);
+                    _runner.Samples.AsSpan(offset * d, d).CopyTo(editor.Values);
+                    value = editor.Commit();
+                };
+                return (ValueGetter<TValue>)(object)vector;
+            }
+            if (typeof(TValue) != typeof(float))
+                throw new InvalidOperationException($"Column '{column.Name}' holds Single, not {typeof(TValue).Name}.");
+            var source = column.Index == count + 1 ? _action! : _entropy!;
+            ValueGetter<float> scalar = (ref float value) => value = (float)source[RowOffset()];
+            return (ValueGetter<TValue>)(object)scalar;
+        }
+
+        private int RowOffset()
+        {
+            if (_position < 0) throw new InvalidOperationException("The cursor is not on a row.");
+            return (int)(_position - _batchStart);
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _inner.Dispose();
+                _ahead?.Dispose();
+                _runner?.Dispose();
+            }
+            base.Dispose(disposing);
+        }
+    }
+}

@@ -1,0 +1,102 @@
+using MLExtensions.Diffusion.Onnx;
+using MLExtensions.Diffusion.Samplers;
+
+namespace MLExtensions.Diffusion.MLNet;
+
+/// <summary>
+/// Options of <see cref="GenerateTransformer"/> (ML.NET style: settable members with defaults, checked in one place,
+/// <see cref="Validate"/>).
+/// </summary>
+/// <example>
+/// <code>
+/// var options = new GenerateOptions { InputColumnName = "Seed", Steps = 10, BatchSize = 4096 };
+/// using var generator = mlContext.Diffusion().Generate(model, options);
+/// IDataView rows = generator.Transform(seeds);   // adds "Generated", one row per seed
+/// </code>
+/// </example>
+public sealed class GenerateOptions
+{
+    /// <summary>The default input column name, "Seed".</summary>
+    public const string DefaultInputColumnName = "Seed";
+
+    /// <summary>The default output column name, "Generated".</summary>
+    public const string DefaultOutputColumnName = "Generated";
+
+    /// <summary>The name of the kinetic-action column added by <see cref="AttachPathThermodynamics"/>.</summary>
+    public const string KineticActionColumnName = "KineticAction";
+
+    /// <summary>The name of the entropy-produced column added by <see cref="AttachPathThermodynamics"/>.</summary>
+    public const string EntropyProducedColumnName = "EntropyProduced";
+
+    /// <summary>The input column (default "Seed"): either a seed column of type <see cref="int"/>, <see cref="long"/> or
+    /// <see cref="uint"/> (the latent of a row with seed s is d standard-normal draws
+    /// <see cref="Randomness.StandardNormal.Fill"/> from <c>new Random(s)</c>, with a long or uint seed folded to an int
+    /// by <c>unchecked((int)(s ^ (s &gt;&gt; 32)))</c>), or a known-size <see cref="float"/> vector column of d
+    /// standard-normal latents. The kind is detected from the column's type.</summary>
+    public string InputColumnName { get; set; } = DefaultInputColumnName;
+
+    /// <summary>The generated column, a vector of d floats in data units (default "Generated").</summary>
+    public string OutputColumnName { get; set; } = DefaultOutputColumnName;
+
+    /// <summary>The solver (default <see cref="GenerateSamplerKind.Heun"/>).</summary>
+    public GenerateSamplerKind Sampler { get; set; } = GenerateSamplerKind.Heun;
+
+    /// <summary>Solver steps on the model's grid <see cref="DiffusionModel.SamplingTimes"/> (default 20; Heun makes
+    /// 2 x steps - 1 network evaluations).</summary>
+    public int Steps { get; set; } = 20;
+
+    /// <summary>The engine (default <see cref="GenerateEngine.OnnxGraph"/>).</summary>
+    public GenerateEngine Engine { get; set; } = GenerateEngine.OnnxGraph;
+
+    /// <summary>Rows per batch: a cursor pulls this many input rows, generates them in one go and serves them (default
+    /// 4096). Memory per cursor is a few buffers of BatchSize x d values.</summary>
+    public int BatchSize { get; set; } = 4096;
+
+    /// <summary>ONNX Runtime session settings (execution provider, device, intra-op threads) of the ONNX engines; null for
+    /// <see cref="OnnxSessionSettings.Default"/>.</summary>
+    public OnnxSessionSettings? SessionSettings { get; set; }
+
+    /// <summary>Whether to add the float columns <see cref="KineticActionColumnName"/> and
+    /// <see cref="EntropyProducedColumnName"/>: each row's kinetic action and entropy produced along its own Heun
+    /// trajectory (<see cref="Thermodynamics.PathThermodynamics"/>), computed by the C# engine in standardised units
+    /// (default false; requires <see cref="GenerateSamplerKind.Heun"/> and a <see cref="DiffusionModel"/>).</summary>
+    public bool AttachPathThermodynamics { get; set; }
+
+    /// <summary>A copy of these options.</summary>
+    /// <returns>The copy.</returns>
+    public GenerateOptions Clone() => (GenerateOptions)MemberwiseClone();
+
+    /// <summary>Checks every option.</summary>
+    /// <exception cref="ArgumentException">A column name is blank, or the output column names collide.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="Steps"/> or <see cref="BatchSize"/> is not positive, an enum is
+    /// out of range, or <see cref="AttachPathThermodynamics"/> is set with a sampler other than Heun.</exception>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(InputColumnName))
+            throw new ArgumentException($"'{nameof(InputColumnName)}' must not be blank.", nameof(InputColumnName));
+        if (string.IsNullOrWhiteSpace(OutputColumnName))
+            throw new ArgumentException($"'{nameof(OutputColumnName)}' must not be blank.", nameof(OutputColumnName));
+        if (Steps < 1) throw new ArgumentOutOfRangeException(nameof(Steps), Steps, $"'{nameof(Steps)}' must be at least 1.");
+        if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, $"'{nameof(BatchSize)}' must be at least 1.");
+        if (!Enum.IsDefined(Sampler)) throw new ArgumentOutOfRangeException(nameof(Sampler), Sampler, "Unknown sampler.");
+        if (!Enum.IsDefined(Engine)) throw new ArgumentOutOfRangeException(nameof(Engine), Engine, "Unknown engine.");
+        if (AttachPathThermodynamics)
+        {
+            if (Sampler != GenerateSamplerKind.Heun)
+                throw new ArgumentOutOfRangeException(nameof(Sampler), Sampler,
+                    $"'{nameof(AttachPathThermodynamics)}' integrates along the Heun trajectory; set '{nameof(Sampler)}' to Heun.");
+            if (OutputColumnName is KineticActionColumnName or EntropyProducedColumnName)
+                throw new ArgumentException(
+                    $"'{nameof(OutputColumnName)}' = '{OutputColumnName}' collides with a path-thermodynamics column.", nameof(OutputColumnName));
+        }
+    }
+
+    /// <summary>The solver object of <see cref="Sampler"/>.</summary>
+    internal ISampler CreateSampler() => Sampler switch
+    {
+        GenerateSamplerKind.Euler => new EulerSampler(),
+        GenerateSamplerKind.Ddim => new DdimSampler(),
+        GenerateSamplerKind.DpmSolverPlusPlus2M => new DpmSolverPlusPlus2M(),
+        _ => new HeunSampler(),
+    };
+}

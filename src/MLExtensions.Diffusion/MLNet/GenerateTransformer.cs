@@ -1,0 +1,295 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.OnnxRuntime;
+using MLExtensions.Diffusion.Onnx;
+
+namespace MLExtensions.Diffusion.MLNet;
+
+/// <summary>
+/// Maps each input row, a seed or a latent noise vector, to a generated feature vector in batches: an
+/// <see cref="ITransformer"/> built on ML.NET's public data types whose <see cref="Transform"/> returns a lazy view. A
+/// cursor of that view pulls <see cref="GenerateOptions.BatchSize"/> input rows at a time, runs the engine once per batch
+/// (for <see cref="GenerateEngine.OnnxGraph"/>: one <see cref="InferenceSession"/> run of the compiled sampler on buffers
+/// bound once per cursor) and serves the rows, so memory stays bounded by the batch size whatever the row count.
+/// </summary>
+/// <remarks>
+/// <para>Input (<see cref="GenerateOptions.InputColumnName"/>), detected by type: an <see cref="int"/>, <see cref="long"/>
+/// or <see cref="uint"/> seed column (the latent of a row with seed s is <see cref="Randomness.StandardNormal.Fill"/> of d
+/// values from <c>new Random(s)</c>, long seeds folded to <c>unchecked((int)(s ^ (s &gt;&gt; 32)))</c>, uint seeds
+/// reinterpreted; note that <see cref="Random"/> gives s and -s the same sequence), or a known-size vector of d floats
+/// holding the standard-normal latent itself. The latent is then mapped as <see cref="DiffusionModel.GenerateFromNoise"/>
+/// maps it: same start, grid <see cref="DiffusionModel.SamplingTimes"/>(<see cref="GenerateOptions.Steps"/>), solver and
+/// de-standardisation, so every engine returns that method's rows up to float32 rounding.</para>
+/// <para>Output: the input columns, then <see cref="GenerateOptions.OutputColumnName"/> (d floats, data units) and, with
+/// <see cref="GenerateOptions.AttachPathThermodynamics"/>, the float columns <c>KineticAction</c> and
+/// <c>EntropyProduced</c> of <see cref="Thermodynamics.PathThermodynamics"/> along the row's own Heun trajectory, in the
+/// model's standardised units. The ONNX graph does not expose the trajectory, so these come from the C# engine (an extra
+/// C# Heun pass unless the engine is <see cref="GenerateEngine.CSharp"/>).</para>
+/// <para>Thread safety: the transformer is immutable after construction and its ONNX Runtime session is created once and
+/// shared (<c>InferenceSession.Run</c> is thread-safe); every cursor owns its buffers, ORT values and runner, so several
+/// threads may call <see cref="Transform"/> and iterate cursors concurrently. The C# engine's network serialises its own
+/// calls. <see cref="Dispose"/> releases the session and must not race with cursors in use.</para>
+/// <para>ML.NET's model persistence is reserved to its friend assemblies: <see cref="ICanSaveModel.Save"/> throws; save the
+/// <see cref="DiffusionModel"/> (or the compiled sampler graph) instead.</para>
+/// </remarks>
+/// <example>
+/// <code>
+/// using var generator = mlContext.Diffusion().Generate(model, new GenerateOptions { InputColumnName = "Seed", Steps = 10 });
+/// IDataView rows = generator.Transform(seeds);
+/// IDataView tenMillion = mlContext.Diffusion().Generate(model, count: 10_000_000, seed: 1);   // streamed in batches
+/// </code>
+/// </example>
+public sealed class GenerateTransformer : ITransformer, IDisposable
+{
+    private readonly GenerateOptions _options;
+    private readonly double[] _times = [];
+    private readonly double[] _shift = [];
+    private readonly double _spread;
+    private int _disposed;
+
+    /// <summary>Creates a generator for <paramref name="model"/>. The ONNX engines compile their graph (sampler or
+    /// network) and create its session here, once.</summary>
+    /// <param name="model">The trained model.</param>
+    /// <param name="options">The options (copied; null for the defaults).</param>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
+    /// <exception cref="ArgumentException">An option is invalid (see <see cref="GenerateOptions.Validate"/>).</exception>
+    /// <exception cref="InvalidOperationException">An explicit GPU provider cannot be used (see <see cref="OnnxSessionFactory"/>).</exception>
+    public GenerateTransformer(DiffusionModel model, GenerateOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        _options = (options ?? new GenerateOptions()).Clone();
+        _options.Validate();
+        Model = model;
+        Dimension = model.Dimension;
+        _times = model.SamplingTimes(_options.Steps);
+        (_shift, _spread) = model.StartMoments(_times[0]);
+        if (_options.Engine == GenerateEngine.CSharp)
+        {
+            ModelName = "C# engine";
+            return;
+        }
+        var onnx = _options.Engine == GenerateEngine.OnnxGraph
+            ? model.ExportSamplerOnnx(_options.CreateSampler(), _options.Steps).Model
+            : model.ExportNetworkOnnx();
+        ModelName = _options.Engine == GenerateEngine.OnnxGraph ? $"compiled {_options.Sampler} sampler graph" : "exported network graph";
+        var settings = ResolveSettings(_options.SessionSettings);
+        Session = OnnxSessionFactory.Create(onnx, settings);
+        ExecutionProvider = settings.ExecutionProvider;
+    }
+
+    private GenerateTransformer(InferenceSession session, string modelName, int dimension, GenerateOptions options, OnnxExecutionProvider provider)
+    {
+        _options = options;
+        Session = session;
+        ModelName = modelName;
+        Dimension = dimension;
+        ExecutionProvider = provider;
+    }
+
+    /// <summary>Loads a compiled sampler graph (<see cref="DiffusionModel.ExportSamplerOnnx"/>, e.g. a shipped
+    /// <c>sampler.onnx</c>: input <c>noise</c> [N, d], output <c>samples</c> [N, d] in data units) as a generator. The graph
+    /// fixes the solver and steps; <see cref="GenerateOptions.Sampler"/> and <see cref="GenerateOptions.Steps"/> are not used.</summary>
+    /// <param name="path">The <c>.onnx</c> file.</param>
+    /// <param name="options">The options (copied; null for the defaults); the engine must be <see cref="GenerateEngine.OnnxGraph"/>
+    /// and <see cref="GenerateOptions.AttachPathThermodynamics"/> false (both need the model).</param>
+    /// <param name="expectedDimension">The required d, or null to accept the file's own.</param>
+    /// <returns>A generator that owns its session.</returns>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is blank, or an option is invalid or needs the model.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not a loadable ONNX model, is not a deterministic compiled sampler
+    /// or has another dimension; the message names the file.</exception>
+    public static GenerateTransformer LoadSamplerOnnx(string path, GenerateOptions? options = null, int? expectedDimension = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var copy = (options ?? new GenerateOptions()).Clone();
+        copy.Validate();
+        if (copy.Engine != GenerateEngine.OnnxGraph)
+            throw new ArgumentException($"A sampler file runs only on the {nameof(GenerateEngine.OnnxGraph)} engine; the {copy.Engine} engine needs the DiffusionModel.", nameof(options));
+        if (copy.AttachPathThermodynamics)
+            throw new ArgumentException($"'{nameof(GenerateOptions.AttachPathThermodynamics)}' needs the DiffusionModel's denoiser; a sampler file has only the compiled graph.", nameof(options));
+        string full = Path.GetFullPath(path);
+        var settings = ResolveSettings(copy.SessionSettings);
+        var session = OnnxSessionFactory.CreateFromFile(full, settings);
+        try
+        {
+            var (d, draws) = OnnxModelSignature.ValidateSampler(session, expectedDimension, full);
+            if (draws > 0)
+                throw new InvalidDataException($"ONNX model '{full}' is a stochastic sampler (input '{SamplerGraphCompiler.InputStepNoise}'); the generator runs deterministic samplers only.");
+            return new GenerateTransformer(session, full, d, copy, settings.ExecutionProvider);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Features per generated row, d.</summary>
+    public int Dimension { get; }
+
+    /// <summary>The model, or null for a generator loaded from a sampler file.</summary>
+    public DiffusionModel? Model { get; }
+
+    /// <summary>A copy of the options.</summary>
+    public GenerateOptions Options => _options.Clone();
+
+    /// <summary>The provider the ONNX session runs on (<see cref="OnnxExecutionProvider.Auto"/> resolved to Cuda or Cpu);
+    /// null for the <see cref="GenerateEngine.CSharp"/> engine.</summary>
+    public OnnxExecutionProvider? ExecutionProvider { get; }
+
+    /// <summary>How the engine's model is named in messages (the file path for <see cref="LoadSamplerOnnx"/>).</summary>
+    public string ModelName { get; }
+
+    /// <summary>Always false: rows are generated in batches.</summary>
+    public bool IsRowToRowMapper => false;
+
+    internal InferenceSession? Session { get; }
+
+    internal ReadOnlySpan<double> Times => _times;
+
+    /// <summary>The input schema plus the generated column(s).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="inputSchema"/> is null.</exception>
+    /// <exception cref="ArgumentException">The input column is missing, or is neither an int/long/uint seed nor a
+    /// known-size vector of d floats (the message names the column and its type).</exception>
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        ResolveInput(inputSchema, nameof(inputSchema));
+        return OutputSchema(inputSchema);
+    }
+
+    /// <summary>Not supported: rows are generated in batches (<see cref="IsRowToRowMapper"/> is false).</summary>
+    /// <exception cref="NotSupportedException">Always.</exception>
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) =>
+        throw new NotSupportedException("GenerateTransformer generates rows in batches and is not a row-to-row mapper; use Transform.");
+
+    /// <summary>A lazy view of <paramref name="input"/> with the generated column(s) appended: one generated row per input
+    /// row, computed batch by batch as cursors move.</summary>
+    /// <param name="input">Rows with the input column.</param>
+    /// <returns>The view.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="input"/> is null.</exception>
+    /// <exception cref="ArgumentException">The input column is missing or of the wrong type or size (named in the message);
+    /// when a cursor reads it, a latent vector holding a non-finite value (named by row).</exception>
+    /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>
+    public IDataView Transform(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var (kind, column) = ResolveInput(input.Schema, nameof(input));
+        return new BatchGeneratedDataView(input, this, kind, column, 0);
+    }
+
+    /// <summary>A view of <paramref name="count"/> generated rows (columns <c>Row</c>, the row index i as
+    /// <see cref="long"/>, then the generated column(s)), produced batch by batch as cursors move and never stored. The
+    /// latent of row i is <see cref="Randomness.StandardNormal.Fill"/> of d values from a SplitMix64 stream keyed by
+    /// (seed, i), so a row does not depend on the batch size or on the other rows.</summary>
+    /// <param name="count">Rows, at least 1.</param>
+    /// <param name="seed">Seed of the stream.</param>
+    /// <returns>The view.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is not positive or not below 2^40.</exception>
+    /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>
+    public IDataView GenerateRows(long count, int seed)
+    {
+        if (count < 1 || count >= 1L << 40)
+            throw new ArgumentOutOfRangeException(nameof(count), count, "'count' must lie in [1, 2^40).");
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var rows = new RowIndexDataView(count, RowColumnName);
+        return new BatchGeneratedDataView(rows, this, GenerateLatentKind.Counter, rows.Schema[0], seed);
+    }
+
+    /// <summary>The latent that <see cref="GenerateRows"/> uses for row <paramref name="row"/> of the stream with
+    /// <paramref name="seed"/>.</summary>
+    /// <param name="seed">Seed of the stream.</param>
+    /// <param name="row">Row index, in [0, 2^40).</param>
+    /// <param name="latent">Destination of d standard-normal values (any length; d for a model row).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="row"/> is outside [0, 2^40).</exception>
+    public static void StreamLatent(int seed, long row, Span<float> latent)
+    {
+        if (row < 0 || row >= 1L << 40) throw new ArgumentOutOfRangeException(nameof(row), row, "'row' must lie in [0, 2^40).");
+        var random = new CounterRandom();
+        var scratch = new double[latent.Length];
+        random.Reset(CounterRandom.RowKey(seed, row));
+        Randomness.StandardNormal.Fill(random, scratch);
+        for (int j = 0; j < latent.Length; j++) latent[j] = (float)scratch[j];
+    }
+
+    /// <summary>The name of the row-index column of <see cref="GenerateRows"/>, "Row".</summary>
+    public const string RowColumnName = "Row";
+
+    /// <summary>Not supported: ML.NET keeps its model format to its friend assemblies.</summary>
+    /// <exception cref="NotSupportedException">Always.</exception>
+    void ICanSaveModel.Save(ModelSaveContext ctx) =>
+        throw new NotSupportedException("GenerateTransformer cannot be saved through mlContext.Model.Save; save the DiffusionModel (DiffusionModel.Save) or its sampler graph instead.");
+
+    /// <summary>Releases the ONNX Runtime session.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0) Session?.Dispose();
+    }
+
+    /// <summary>The schema: input columns, then the generated column and the path-thermodynamics columns if asked for.</summary>
+    internal DataViewSchema OutputSchema(DataViewSchema inputSchema)
+    {
+        var builder = new DataViewSchema.Builder();
+        builder.AddColumns(inputSchema);
+        builder.AddColumn(_options.OutputColumnName, new VectorDataViewType(NumberDataViewType.Single, Dimension));
+        if (_options.AttachPathThermodynamics)
+        {
+            builder.AddColumn(GenerateOptions.KineticActionColumnName, NumberDataViewType.Single);
+            builder.AddColumn(GenerateOptions.EntropyProducedColumnName, NumberDataViewType.Single);
+        }
+        return builder.ToSchema();
+    }
+
+    /// <summary>x = shift + spread eps, the model's start at times[0] (standardised units).</summary>
+    internal void StartState(ReadOnlySpan<float> latents, Span<double> x)
+    {
+        int d = Dimension;
+        for (int i = 0; i < x.Length; i++) x[i] = _shift[i % d] + _spread * latents[i];
+    }
+
+    /// <summary>y = mean + scale z of the model's feature scaler.</summary>
+    internal void ToDataUnits(ReadOnlySpan<double> z, Span<float> y)
+    {
+        ReadOnlySpan<double> mean = Model!.FeatureScaler.Mean, scale = Model.FeatureScaler.Scale;
+        int d = Dimension;
+        for (int i = 0; i < z.Length; i++) y[i] = (float)(mean[i % d] + scale[i % d] * z[i]);
+    }
+
+    private (GenerateLatentKind Kind, DataViewSchema.Column Column) ResolveInput(DataViewSchema schema, string paramName)
+    {
+        string name = _options.InputColumnName;
+        var column = schema.GetColumnOrNull(name)
+            ?? throw new ArgumentException(
+                $"The input has no column '{name}' ({nameof(GenerateOptions.InputColumnName)}); its columns are " +
+                $"{(schema.Count == 0 ? "(none)" : string.Join(", ", schema.Where(c => !c.IsHidden).Select(c => $"'{c.Name}' ({c.Type})")))}.", paramName);
+        var type = column.Type;
+        if (type == NumberDataViewType.Int32) return (GenerateLatentKind.Int32Seed, column);
+        if (type == NumberDataViewType.Int64) return (GenerateLatentKind.Int64Seed, column);
+        if (type == NumberDataViewType.UInt32) return (GenerateLatentKind.UInt32Seed, column);
+        if (type is VectorDataViewType vector && vector.ItemType == NumberDataViewType.Single && vector.IsKnownSize)
+        {
+            if (vector.Size != Dimension)
+                throw new ArgumentException(
+                    $"The latent column '{name}' has {vector.Size} values per row, but the generator's dimension is {Dimension}.", paramName);
+            return (GenerateLatentKind.Vector, column);
+        }
+        throw new ArgumentException(
+            $"The input column '{name}' has type {type}; it must be a seed (Int32, Int64 or UInt32) or a known-size vector of {Dimension} Single latents.", paramName);
+    }
+
+    /// <summary>The settings with Auto resolved, so the session is created on the resolved provider with one warning at most.</summary>
+    private static OnnxSessionSettings ResolveSettings(OnnxSessionSettings? settings)
+    {
+        settings ??= OnnxSessionSettings.Default;
+        var provider = OnnxSessionFactory.ResolveProvider(settings);
+        return new OnnxSessionSettings
+        {
+            ExecutionProvider = provider,
+            DeviceId = settings.DeviceId,
+            IntraOpThreads = settings.IntraOpThreads,
+            OptimizeGraph = settings.OptimizeGraph,
+            Warning = settings.Warning,
+        };
+    }
+}
