@@ -8,7 +8,8 @@ namespace MLExtensions.Diffusion.MLNet;
 /// The lazy view of <see cref="GenerateTransformer"/>: the input's columns plus the generated column(s). A cursor that asks
 /// for a generated column opens a second cursor on the input that reads only the latent column, BatchSize rows ahead,
 /// generates that batch with its own <see cref="GenerateBatchRunner"/> and serves it row by row while the first cursor
-/// supplies the pass-through columns; nothing beyond one batch is held.
+/// supplies the pass-through columns; nothing beyond one batch is held. The NLL column, when attached, is computed for
+/// the current batch the first time a row of it is read.
 /// </summary>
 internal sealed class BatchGeneratedDataView : IDataView
 {
@@ -66,10 +67,13 @@ internal sealed class BatchGeneratedDataView : IDataView
         private readonly GenerateBatchRunner? _runner;
         private readonly double[]? _action;
         private readonly double[]? _entropy;
+        private readonly double[]? _nll;
         private readonly Func<long, int, Span<float>, bool>? _readLatent;
         private long _position = -1;
         private long _batchStart;
         private int _batchRows;
+        private long _batchIndex = -1;
+        private bool _nllComputed;
         private bool _done;
 
         public Cursor(BatchGeneratedDataView parent, DataViewRowCursor inner, DataViewRowCursor? ahead)
@@ -88,6 +92,7 @@ internal sealed class BatchGeneratedDataView : IDataView
                 _action = new double[batch];
                 _entropy = new double[batch];
             }
+            if (owner.Options.AttachNll) _nll = new double[batch];
             _readLatent = LatentReader(parent, ahead, owner.Dimension);
         }
 
@@ -124,6 +129,8 @@ internal sealed class BatchGeneratedDataView : IDataView
             }
             if (rows == 0) throw new InvalidOperationException("The input has more rows on its second pass than on its first: it changed while being read.");
             _batchRows = rows;
+            _batchIndex++;
+            _nllComputed = false;
             runner.Run(rows, _action, _entropy);
         }
 
@@ -234,6 +241,20 @@ internal sealed class BatchGeneratedDataView : IDataView
             }
             if (typeof(TValue) != typeof(float))
                 throw new InvalidOperationException($"Column '{column.Name}' holds Single, not {typeof(TValue).Name}.");
+            if (_nll is not null && column.Index == _parent.Schema.Count - 1)
+            {
+                ValueGetter<float> nll = (ref float value) =>
+                {
+                    int offset = RowOffset();
+                    if (!_nllComputed)
+                    {
+                        _parent._owner.ScoreNll(_runner.Samples.AsSpan(0, _batchRows * d), _nll.AsSpan(0, _batchRows), _batchIndex);
+                        _nllComputed = true;
+                    }
+                    value = (float)_nll[offset];
+                };
+                return (ValueGetter<TValue>)(object)nll;
+            }
             var source = column.Index == count + 1 ? _action! : _entropy!;
             ValueGetter<float> scalar = (ref float value) => value = (float)source[RowOffset()];
             return (ValueGetter<TValue>)(object)scalar;

@@ -28,6 +28,10 @@ public sealed class GenerateOptions
     /// <summary>The name of the entropy-produced column added by <see cref="AttachPathThermodynamics"/>.</summary>
     public const string EntropyProducedColumnName = "EntropyProduced";
 
+    /// <summary>The name of the negative-log-likelihood column added by <see cref="AttachNll"/>, "NLL" (the default column of
+    /// <see cref="LikelihoodTransformer"/>).</summary>
+    public const string NllColumnName = LikelihoodTransformOptions.DefaultOutputColumnName;
+
     /// <summary>The input column (default "Seed"): either a seed column of type <see cref="int"/>, <see cref="long"/> or
     /// <see cref="uint"/> (the latent of a row with seed s is d standard-normal draws
     /// <see cref="Randomness.StandardNormal.Fill"/> from <c>new Random(s)</c>, with a long or uint seed folded to an int
@@ -62,12 +66,32 @@ public sealed class GenerateOptions
     /// (default false; requires <see cref="GenerateSamplerKind.Heun"/> and a <see cref="DiffusionModel"/>).</summary>
     public bool AttachPathThermodynamics { get; set; }
 
-    /// <summary>A copy of these options.</summary>
+    /// <summary>Whether to add the float column <see cref="NllColumnName"/>: each generated row's negative log-likelihood
+    /// -ln p(y) under the model, in nats per row and in data units, computed per batch on the generated rows exactly as
+    /// <see cref="LikelihoodTransformer"/> scores them (probability-flow ODE, settings from <see cref="Likelihood"/>).
+    /// Computed lazily, only when a cursor reads the column (default false; requires a <see cref="DiffusionModel"/>).</summary>
+    public bool AttachNll { get; set; }
+
+    /// <summary>The likelihood settings of <see cref="AttachNll"/>, or null for the defaults of
+    /// <see cref="LikelihoodTransformOptions"/>. Used: <see cref="LikelihoodTransformOptions.Steps"/>, <c>Integrator</c>,
+    /// <c>TMin</c>, <c>Divergence</c>, <c>HutchinsonProbes</c>, <c>Seed</c> (batch b of a cursor draws its probes from seed
+    /// <c>Seed + 1000003 b</c>, batches being this generator's <see cref="BatchSize"/> rows), <c>Engine</c> and
+    /// <c>SessionSettings</c>; the column names and the batch size are not used.</summary>
+    public LikelihoodTransformOptions? Likelihood { get; set; }
+
+    /// <summary>A copy of these options (and of <see cref="Likelihood"/>).</summary>
     /// <returns>The copy.</returns>
-    public GenerateOptions Clone() => (GenerateOptions)MemberwiseClone();
+    public GenerateOptions Clone()
+    {
+        var copy = (GenerateOptions)MemberwiseClone();
+        copy.Likelihood = Likelihood?.Clone();
+        return copy;
+    }
 
     /// <summary>Checks every option.</summary>
-    /// <exception cref="ArgumentException">A column name is blank, or the output column names collide.</exception>
+    /// <exception cref="ArgumentException">A column name is blank, the output column names collide, or, with
+    /// <see cref="AttachNll"/>, a setting of <see cref="Likelihood"/> is invalid (ParamName <c>Likelihood.</c> followed by
+    /// the setting's name, e.g. <c>Likelihood.Steps</c>).</exception>
     /// <exception cref="ArgumentOutOfRangeException"><see cref="Steps"/> or <see cref="BatchSize"/> is not positive, an enum is
     /// out of range, or <see cref="AttachPathThermodynamics"/> is set with a sampler other than Heun.</exception>
     public void Validate()
@@ -88,6 +112,20 @@ public sealed class GenerateOptions
             if (OutputColumnName is KineticActionColumnName or EntropyProducedColumnName)
                 throw new ArgumentException(
                     $"'{nameof(OutputColumnName)}' = '{OutputColumnName}' collides with a path-thermodynamics column.", nameof(OutputColumnName));
+        }
+        if (AttachNll)
+        {
+            if (OutputColumnName == NllColumnName)
+                throw new ArgumentException(
+                    $"'{nameof(OutputColumnName)}' = '{OutputColumnName}' collides with the '{NllColumnName}' column of '{nameof(AttachNll)}'.", nameof(OutputColumnName));
+            try
+            {
+                Likelihood?.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"'{nameof(Likelihood)}' is invalid: {e.Message}", $"{nameof(Likelihood)}.{e.ParamName}", e);
+            }
         }
     }
 

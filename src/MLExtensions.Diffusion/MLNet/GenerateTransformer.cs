@@ -24,7 +24,10 @@ namespace MLExtensions.Diffusion.MLNet;
 /// <see cref="GenerateOptions.AttachPathThermodynamics"/>, the float columns <c>KineticAction</c> and
 /// <c>EntropyProduced</c> of <see cref="Thermodynamics.PathThermodynamics"/> along the row's own Heun trajectory, in the
 /// model's standardised units. The ONNX graph does not expose the trajectory, so these come from the C# engine (an extra
-/// C# Heun pass unless the engine is <see cref="GenerateEngine.CSharp"/>).</para>
+/// C# Heun pass unless the engine is <see cref="GenerateEngine.CSharp"/>). With <see cref="GenerateOptions.AttachNll"/>, a last
+/// float column <c>NLL</c>: the row's negative log-likelihood -ln p(y) under the model in nats, data units, as
+/// <see cref="LikelihoodTransformer"/> computes it (probability-flow ODE, settings <see cref="GenerateOptions.Likelihood"/>),
+/// one likelihood call per batch, only when a cursor reads the column.</para>
 /// <para>Thread safety: the transformer is immutable after construction and its ONNX Runtime session is created once and
 /// shared (<c>InferenceSession.Run</c> is thread-safe); every cursor owns its buffers, ORT values and runner, so several
 /// threads may call <see cref="Transform"/> and iterate cursors concurrently. The C# engine's network serialises its own
@@ -45,6 +48,7 @@ public sealed class GenerateTransformer : ITransformer, IDisposable
     private readonly double[] _times = [];
     private readonly double[] _shift = [];
     private readonly double _spread;
+    private readonly LikelihoodTransformer? _likelihood;
     private int _disposed;
 
     /// <summary>Creates a generator for <paramref name="model"/>. The ONNX engines compile their graph (sampler or
@@ -63,18 +67,41 @@ public sealed class GenerateTransformer : ITransformer, IDisposable
         Dimension = model.Dimension;
         _times = model.SamplingTimes(_options.Steps);
         (_shift, _spread) = model.StartMoments(_times[0]);
-        if (_options.Engine == GenerateEngine.CSharp)
+        _likelihood = _options.AttachNll ? CreateLikelihood(model, _options.Likelihood) : null;
+        try
         {
-            ModelName = "C# engine";
-            return;
+            if (_options.Engine == GenerateEngine.CSharp)
+            {
+                ModelName = "C# engine";
+                return;
+            }
+            var onnx = _options.Engine == GenerateEngine.OnnxGraph
+                ? model.ExportSamplerOnnx(_options.CreateSampler(), _options.Steps).Model
+                : model.ExportNetworkOnnx();
+            ModelName = _options.Engine == GenerateEngine.OnnxGraph ? $"compiled {_options.Sampler} sampler graph" : "exported network graph";
+            var settings = ResolveSettings(_options.SessionSettings);
+            Session = OnnxSessionFactory.Create(onnx, settings);
+            ExecutionProvider = settings.ExecutionProvider;
         }
-        var onnx = _options.Engine == GenerateEngine.OnnxGraph
-            ? model.ExportSamplerOnnx(_options.CreateSampler(), _options.Steps).Model
-            : model.ExportNetworkOnnx();
-        ModelName = _options.Engine == GenerateEngine.OnnxGraph ? $"compiled {_options.Sampler} sampler graph" : "exported network graph";
-        var settings = ResolveSettings(_options.SessionSettings);
-        Session = OnnxSessionFactory.Create(onnx, settings);
-        ExecutionProvider = settings.ExecutionProvider;
+        catch
+        {
+            _likelihood?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The scorer of <see cref="GenerateOptions.AttachNll"/>; a setting that does not fit the model (e.g. TMin
+    /// beyond its horizon) is reported under ParamName <c>Likelihood.</c>setting.</summary>
+    private static LikelihoodTransformer CreateLikelihood(DiffusionModel model, LikelihoodTransformOptions? options)
+    {
+        try
+        {
+            return new LikelihoodTransformer(model, options);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"'{nameof(GenerateOptions.Likelihood)}' is invalid: {e.Message}", $"{nameof(GenerateOptions.Likelihood)}.{e.ParamName}", e);
+        }
     }
 
     private GenerateTransformer(InferenceSession session, string modelName, int dimension, GenerateOptions options, OnnxExecutionProvider provider)
@@ -91,7 +118,7 @@ public sealed class GenerateTransformer : ITransformer, IDisposable
     /// fixes the solver and steps; <see cref="GenerateOptions.Sampler"/> and <see cref="GenerateOptions.Steps"/> are not used.</summary>
     /// <param name="path">The <c>.onnx</c> file.</param>
     /// <param name="options">The options (copied; null for the defaults); the engine must be <see cref="GenerateEngine.OnnxGraph"/>
-    /// and <see cref="GenerateOptions.AttachPathThermodynamics"/> false (both need the model).</param>
+    /// and <see cref="GenerateOptions.AttachPathThermodynamics"/> and <see cref="GenerateOptions.AttachNll"/> false (all three need the model).</param>
     /// <param name="expectedDimension">The required d, or null to accept the file's own.</param>
     /// <returns>A generator that owns its session.</returns>
     /// <exception cref="ArgumentException"><paramref name="path"/> is blank, or an option is invalid or needs the model.</exception>
@@ -107,6 +134,8 @@ public sealed class GenerateTransformer : ITransformer, IDisposable
             throw new ArgumentException($"A sampler file runs only on the {nameof(GenerateEngine.OnnxGraph)} engine; the {copy.Engine} engine needs the DiffusionModel.", nameof(options));
         if (copy.AttachPathThermodynamics)
             throw new ArgumentException($"'{nameof(GenerateOptions.AttachPathThermodynamics)}' needs the DiffusionModel's denoiser; a sampler file has only the compiled graph.", nameof(options));
+        if (copy.AttachNll)
+            throw new ArgumentException($"'{nameof(GenerateOptions.AttachNll)}' needs the DiffusionModel's denoiser; a sampler file has only the compiled graph.", nameof(options));
         string full = Path.GetFullPath(path);
         var settings = ResolveSettings(copy.SessionSettings);
         var session = OnnxSessionFactory.CreateFromFile(full, settings);
@@ -221,13 +250,15 @@ public sealed class GenerateTransformer : ITransformer, IDisposable
     void ICanSaveModel.Save(ModelSaveContext ctx) =>
         throw new NotSupportedException("GenerateTransformer cannot be saved through mlContext.Model.Save; save the DiffusionModel (DiffusionModel.Save) or its sampler graph instead.");
 
-    /// <summary>Releases the ONNX Runtime session.</summary>
+    /// <summary>Releases the ONNX Runtime session (and that of an ONNX likelihood engine).</summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0) Session?.Dispose();
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        Session?.Dispose();
+        _likelihood?.Dispose();
     }
 
-    /// <summary>The schema: input columns, then the generated column and the path-thermodynamics columns if asked for.</summary>
+    /// <summary>The schema: input columns, then the generated column, the path-thermodynamics columns and the NLL column if asked for.</summary>
     internal DataViewSchema OutputSchema(DataViewSchema inputSchema)
     {
         var builder = new DataViewSchema.Builder();
@@ -238,8 +269,14 @@ public sealed class GenerateTransformer : ITransformer, IDisposable
             builder.AddColumn(GenerateOptions.KineticActionColumnName, NumberDataViewType.Single);
             builder.AddColumn(GenerateOptions.EntropyProducedColumnName, NumberDataViewType.Single);
         }
+        if (_options.AttachNll) builder.AddColumn(GenerateOptions.NllColumnName, NumberDataViewType.Single);
         return builder.ToSchema();
     }
+
+    /// <summary>The NLL (nats, data units) of generated rows, by <see cref="LikelihoodTransformer"/>'s own scoring; batch
+    /// <paramref name="batchIndex"/> of a cursor uses the probe seed that <see cref="LikelihoodTransformer"/> gives its batch
+    /// of that index.</summary>
+    internal void ScoreNll(ReadOnlySpan<float> samples, Span<double> nll, long batchIndex) => _likelihood!.ScoreBatch(samples, nll, batchIndex);
 
     /// <summary>x = shift + spread eps, the model's start at times[0] (standardised units).</summary>
     internal void StartState(ReadOnlySpan<float> latents, Span<double> x)

@@ -123,7 +123,7 @@ internal sealed class LikelihoodDataView : IDataView
             if (!_computed)
             {
                 int d = _parent._transformer.Dimension;
-                int seed = unchecked(_parent._seed + 1_000_003 * (int)_batchIndex);
+                int seed = LikelihoodTransformer.BatchSeed(_parent._seed, _batchIndex);
                 _parent._transformer.ScoreCore(_rows.AsSpan(0, _batchCount * d), _nll.AsSpan(0, _batchCount), seed);
                 _computed = true;
             }

@@ -152,6 +152,14 @@ public sealed class LikelihoodTransformer : ITransformer, IDisposable
     /// <summary>Releases the ONNX session of <see cref="LikelihoodEngine.Onnx"/> (nothing for the managed engine).</summary>
     public void Dispose() => _onnx?.Dispose();
 
+    /// <summary>The Hutchinson probe seed of batch <paramref name="batchIndex"/> of a cursor: <c>seed + 1000003 b</c>.</summary>
+    internal static int BatchSeed(int seed, long batchIndex) => unchecked(seed + 1_000_003 * (int)batchIndex);
+
+    /// <summary><see cref="ScoreCore"/> for batch <paramref name="batchIndex"/> of a cursor (probe seed <see cref="BatchSeed"/>
+    /// of <see cref="LikelihoodTransformOptions.Seed"/>).</summary>
+    internal void ScoreBatch(ReadOnlySpan<float> rows, Span<double> nll, long batchIndex) =>
+        ScoreCore(rows, nll, BatchSeed(_options.Seed, batchIndex));
+
     /// <summary>Standardises the (finite) rows, runs the engine and writes NLL in data units.</summary>
     internal void ScoreCore(ReadOnlySpan<float> rows, Span<double> nll, int seed)
     {

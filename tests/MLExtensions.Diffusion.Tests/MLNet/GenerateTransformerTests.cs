@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLExtensions.Diffusion.Likelihood;
 using MLExtensions.Diffusion.MLNet;
 using MLExtensions.Diffusion.Onnx;
 using MLExtensions.Diffusion.Randomness;
@@ -382,6 +383,105 @@ public class GenerateTransformerTests
         AssertClose(model.GenerateFromNoise(noise, new HeunSampler(), Steps), ReadGenerated(generator.Transform(Latents(noise))), model);
         using var csharp = new GenerateTransformer(model, Options(GenerateEngine.CSharp));
         Assert.Null(csharp.ExecutionProvider);
+    }
+
+    [Fact]
+    public void NllColumn_EqualsTheLikelihoodTransformersNllOfTheGeneratedRows()
+    {
+        var model = Penguins.Value;
+        var noise = Noise(40, 21);
+        var likelihood = new LikelihoodTransformOptions { Steps = 8 };
+        // Exact divergence: the NLL of a row does not depend on its batch, so the generator's batches of 16 must give
+        // what the likelihood transformer gives for all 40 generated rows at once.
+        using var scorer = new LikelihoodTransformer(model, likelihood);
+        foreach (var engine in new[] { GenerateEngine.OnnxGraph, GenerateEngine.CSharp })
+        {
+            var options = Options(engine, batch: 16);
+            options.AttachNll = true;
+            options.AttachPathThermodynamics = engine == GenerateEngine.CSharp;   // the NLL column stays last and distinct
+            options.Likelihood = likelihood;
+            using var generator = new GenerateTransformer(model, options);
+            var view = generator.Transform(Latents(noise));
+            Assert.Equal(GenerateOptions.NllColumnName, view.Schema[view.Schema.Count - 1].Name);
+            Assert.Equal(NumberDataViewType.Single, view.Schema[GenerateOptions.NllColumnName].Type);
+            var rows = ReadGenerated(view);
+            var nll = view.GetColumn<float>(GenerateOptions.NllColumnName).ToArray();
+            var expected = scorer.Score(rows);
+            Assert.Equal(40, nll.Length);
+            for (int r = 0; r < 40; r++)
+            {
+                Assert.True(float.IsFinite(nll[r]), $"row {r}: NLL {nll[r]}");
+                Assert.Equal(expected[r], nll[r], Math.Abs(expected[r]) * 1e-4);
+            }
+            if (options.AttachPathThermodynamics)
+            {
+                var action = view.GetColumn<float>(GenerateOptions.KineticActionColumnName).ToArray();
+                Assert.All(action, a => Assert.True(a > 0));
+                Assert.NotEqual(nll, action);
+            }
+        }
+    }
+
+    [Fact]
+    public void NllColumn_OfTheStreamingGenerate_WithHutchinsonProbes_EqualsTheLikelihoodTransformOfItsRows()
+    {
+        // Hutchinson probes depend on the batch index: with the same batch size the generator and a LikelihoodTransformer
+        // reading the generated column must use the same probes, hence give the same values.
+        var model = Penguins.Value;
+        var likelihood = new LikelihoodTransformOptions
+        {
+            Steps = 6, Divergence = DivergenceEstimator.Hutchinson, HutchinsonProbes = 2, Seed = 5,
+            InputColumnName = GenerateOptions.DefaultOutputColumnName, OutputColumnName = "Reference", BatchSize = 8,
+        };
+        var options = new GenerateOptions { Steps = Steps, BatchSize = 8, AttachNll = true, Likelihood = likelihood, SessionSettings = OrtTestRunner.Settings };
+        var view = _context.Diffusion().Generate(model, count: 20, seed: 3, options);
+        using var scorer = new LikelihoodTransformer(model, likelihood);
+        var scored = scorer.Transform(view);
+        var nll = scored.GetColumn<float>(GenerateOptions.NllColumnName).ToArray();
+        var reference = scored.GetColumn<float>("Reference").ToArray();
+        Assert.Equal(20, nll.Length);
+        for (int r = 0; r < 20; r++)
+        {
+            Assert.True(float.IsFinite(nll[r]));
+            Assert.Equal(reference[r], nll[r], Math.Abs(reference[r]) * 1e-4);
+        }
+        // Another probe seed changes the estimate: the setting is honoured.
+        options.Likelihood = new LikelihoodTransformOptions { Steps = 6, Divergence = DivergenceEstimator.Hutchinson, HutchinsonProbes = 2, Seed = 6 };
+        var other = _context.Diffusion().Generate(model, count: 20, seed: 3, options).GetColumn<float>(GenerateOptions.NllColumnName).ToArray();
+        Assert.NotEqual(nll, other);
+    }
+
+    [Fact]
+    public void NllOptions_AreValidatedNamingTheOption_AndASamplerFileCannotAttachNll()
+    {
+        var model = Penguins.Value;
+        var badSteps = new GenerateOptions { AttachNll = true, Likelihood = new LikelihoodTransformOptions { Steps = 0 } };
+        var steps = Assert.Throws<ArgumentException>(badSteps.Validate);
+        Assert.Equal("Likelihood.Steps", steps.ParamName);
+        Assert.Contains("'Likelihood'", steps.Message);
+        Assert.Equal("Likelihood.Steps", Assert.Throws<ArgumentException>(() => new GenerateTransformer(model, badSteps)).ParamName);
+        badSteps.AttachNll = false;
+        badSteps.Validate();   // the likelihood settings are read only when the column is attached
+
+        var tMin = Assert.Throws<ArgumentException>(() => new GenerateTransformer(model,
+            new GenerateOptions { Engine = GenerateEngine.CSharp, AttachNll = true, Likelihood = new LikelihoodTransformOptions { TMin = 1e6 } }));
+        Assert.Equal("Likelihood.TMin", tMin.ParamName);
+
+        var collision = Assert.Throws<ArgumentException>(() => new GenerateOptions { AttachNll = true, OutputColumnName = GenerateOptions.NllColumnName }.Validate());
+        Assert.Equal("OutputColumnName", collision.ParamName);
+
+        string file = Path.Combine(Models, "penguins", "sampler.onnx");
+        var sampler = Assert.Throws<ArgumentException>(() => GenerateTransformer.LoadSamplerOnnx(file, new GenerateOptions { AttachNll = true }));
+        Assert.Equal("options", sampler.ParamName);
+        Assert.Contains("AttachNll", sampler.Message);
+
+        // Clone copies the likelihood settings: later edits of the caller's object do not reach the generator.
+        var options = Options(GenerateEngine.CSharp);
+        options.AttachNll = true;
+        options.Likelihood = new LikelihoodTransformOptions { Steps = 4 };
+        using var generator = new GenerateTransformer(model, options);
+        options.Likelihood.Steps = 0;
+        Assert.Equal(4, generator.Options.Likelihood!.Steps);
     }
 
     private static string FindRepositoryRoot()
