@@ -18,35 +18,9 @@ namespace MLExtensions.Diffusion.Onnx;
 /// </remarks>
 public sealed class OnnxJacobianDenoiser : IDenoiserJacobian, IDisposable
 {
-    private static readonly string[] InputNames =
-        [NetworkOnnxExporter.InputX, NetworkOnnxExporter.InputM, NetworkOnnxExporter.InputSigma, NetworkOnnxExporter.InputTangent];
+    private readonly OnnxBatchRunner _runner;
 
-    private static readonly string[] OutputNames = [NetworkOnnxExporter.OutputX0, NetworkOnnxExporter.OutputJacobianVectorProduct];
-
-    private readonly object _gate = new();
-    private readonly InferenceSession _session;
-    private readonly bool _ownsSession;
-    private readonly RunOptions _runOptions = new();
-    private float[] _x = [];
-    private float[] _m = [];
-    private float[] _sigma = [];
-    private float[] _v = [];
-    private float[] _x0 = [];
-    private float[] _jv = [];
-    private OrtValue[]? _inputs;
-    private OrtValue[]? _outputs;
-    private int _boundRows;
-    private bool _disposed;
-
-    private OnnxJacobianDenoiser(InferenceSession session, string modelName, int? expectedDimension, int maxBatchRows, bool ownsSession)
-    {
-        ArgumentNullException.ThrowIfNull(session);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatchRows);
-        Dimension = OnnxModelSignature.ValidateJacobianDenoiser(session, expectedDimension, modelName);
-        _session = session;
-        _ownsSession = ownsSession;
-        MaxBatchRows = maxBatchRows;
-    }
+    private OnnxJacobianDenoiser(OnnxBatchRunner runner) => _runner = runner;
 
     /// <summary>Wraps an existing session (not owned: the caller disposes it after this object).</summary>
     /// <param name="session">A session of an exported Jacobian-vector-product graph.</param>
@@ -58,7 +32,7 @@ public sealed class OnnxJacobianDenoiser : IDenoiserJacobian, IDisposable
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxBatchRows"/> or <paramref name="expectedDimension"/> is not positive.</exception>
     /// <exception cref="InvalidDataException">The model lacks the signature (see <see cref="OnnxModelSignature.ValidateJacobianDenoiser"/>).</exception>
     public OnnxJacobianDenoiser(InferenceSession session, string modelName, int? expectedDimension = null, int maxBatchRows = OnnxDenoiser.DefaultMaxBatchRows)
-        : this(session, modelName, expectedDimension, maxBatchRows, ownsSession: false)
+        : this(new OnnxBatchRunner(session, modelName, expectedDimension, maxBatchRows, ownsSession: false, jacobian: true))
     {
     }
 
@@ -71,20 +45,7 @@ public sealed class OnnxJacobianDenoiser : IDenoiserJacobian, IDisposable
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxBatchRows"/> is not positive.</exception>
     /// <exception cref="InvalidDataException">ONNX Runtime rejects the model, or it lacks the signature.</exception>
     public static OnnxJacobianDenoiser Create(OnnxModel model, OnnxSessionSettings? settings = null, int maxBatchRows = OnnxDenoiser.DefaultMaxBatchRows)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatchRows);
-        var session = OnnxSessionFactory.Create(model, settings);
-        try
-        {
-            return new OnnxJacobianDenoiser(session, $"in-memory model ({model.SizeInBytes} bytes)", null, maxBatchRows, ownsSession: true);
-        }
-        catch
-        {
-            session.Dispose();
-            throw;
-        }
-    }
+        => new(OnnxBatchRunner.Create(model, settings, maxBatchRows, jacobian: true));
 
     /// <summary>Loads an exported Jacobian-vector-product graph from an <c>.onnx</c> file.</summary>
     /// <param name="path">The model file.</param>
@@ -97,40 +58,20 @@ public sealed class OnnxJacobianDenoiser : IDenoiserJacobian, IDisposable
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">ONNX Runtime cannot load the file, or it lacks the signature; the message names the file.</exception>
     public static OnnxJacobianDenoiser Load(string path, int? expectedDimension = null, OnnxSessionSettings? settings = null, int maxBatchRows = OnnxDenoiser.DefaultMaxBatchRows)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatchRows);
-        if (expectedDimension is { } e && e <= 0)
-            throw new ArgumentOutOfRangeException(nameof(expectedDimension), e, "The expected dimension must be positive.");
-        var session = OnnxSessionFactory.CreateFromFile(path, settings);
-        try
-        {
-            return new OnnxJacobianDenoiser(session, Path.GetFullPath(path), expectedDimension, maxBatchRows, ownsSession: true);
-        }
-        catch
-        {
-            session.Dispose();
-            throw;
-        }
-    }
+        => new(OnnxBatchRunner.Load(path, expectedDimension, settings, maxBatchRows, jacobian: true));
 
     /// <inheritdoc />
-    public int Dimension { get; }
+    public int Dimension => _runner.Dimension;
 
     /// <summary>The largest batch per ORT run.</summary>
-    public int MaxBatchRows { get; }
+    public int MaxBatchRows => _runner.MaxBatchRows;
 
     /// <inheritdoc />
     /// <exception cref="ObjectDisposedException">The denoiser was disposed.</exception>
     public void Denoise(ReadOnlySpan<double> x, double m, double sigma, Span<double> x0)
     {
         int rows = DenoiserArguments.Check(Dimension, x, m, sigma, x0);
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (sigma == 0)
-        {
-            for (int i = 0; i < x.Length; i++) x0[i] = x[i] / m;
-            return;
-        }
-        RunBatches(x, m, sigma, ReadOnlySpan<double>.Empty, x0, Span<double>.Empty, rows);
+        _runner.Run(this, rows, x, m, sigma, ReadOnlySpan<double>.Empty, x0, Span<double>.Empty);
     }
 
     /// <inheritdoc />
@@ -138,96 +79,9 @@ public sealed class OnnxJacobianDenoiser : IDenoiserJacobian, IDisposable
     public void JacobianVectorProduct(ReadOnlySpan<double> x, double m, double sigma, ReadOnlySpan<double> v, Span<double> x0, Span<double> jv)
     {
         int rows = DenoiserArguments.CheckJacobian(Dimension, x, m, sigma, v, x0, jv);
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (sigma == 0)
-        {
-            for (int i = 0; i < x.Length; i++)
-            {
-                x0[i] = x[i] / m;
-                jv[i] = v[i] / m;
-            }
-            return;
-        }
-        RunBatches(x, m, sigma, v, x0, jv, rows);
+        _runner.Run(this, rows, x, m, sigma, v, x0, jv);
     }
 
     /// <summary>Releases the bound ORT values and, when owned, the session.</summary>
-    public void Dispose()
-    {
-        lock (_gate)
-        {
-            if (_disposed) return;
-            _disposed = true;
-            Unbind();
-            _runOptions.Dispose();
-            if (_ownsSession) _session.Dispose();
-        }
-    }
-
-    /// <summary>Runs the graph over the rows; an empty <paramref name="v"/> means zero tangents and skips <paramref name="jv"/>.</summary>
-    private void RunBatches(ReadOnlySpan<double> x, double m, double sigma, ReadOnlySpan<double> v, Span<double> x0, Span<double> jv, int rows)
-    {
-        int d = Dimension;
-        float mf = (float)m, sf = (float)sigma;
-        lock (_gate)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            for (int start = 0; start < rows; start += MaxBatchRows)
-            {
-                int batch = Math.Min(MaxBatchRows, rows - start), n = batch * d, o = start * d;
-                Bind(batch);
-                for (int i = 0; i < n; i++) _x[i] = (float)x[o + i];
-                if (v.IsEmpty) _v.AsSpan(0, n).Clear();
-                else for (int i = 0; i < n; i++) _v[i] = (float)v[o + i];
-                _m.AsSpan(0, batch).Fill(mf);
-                _sigma.AsSpan(0, batch).Fill(sf);
-                _session.Run(_runOptions, InputNames, _inputs!, OutputNames, _outputs!);
-                for (int i = 0; i < n; i++) x0[o + i] = _x0[i];
-                if (!jv.IsEmpty)
-                    for (int i = 0; i < n; i++) jv[o + i] = _jv[i];
-            }
-        }
-    }
-
-    /// <summary>Makes the ORT values describe exactly <paramref name="rows"/> rows of the (grown if needed) buffers.</summary>
-    private void Bind(int rows)
-    {
-        if (_inputs is not null && _boundRows == rows) return;
-        Unbind();
-        int d = Dimension;
-        if (_m.Length < rows)
-        {
-            int capacity = Math.Max(rows, Math.Min(MaxBatchRows, 2 * _m.Length));
-            _x = new float[capacity * d];
-            _v = new float[capacity * d];
-            _x0 = new float[capacity * d];
-            _jv = new float[capacity * d];
-            _m = new float[capacity];
-            _sigma = new float[capacity];
-        }
-        var info = OrtMemoryInfo.DefaultInstance;
-        long[] rowShape = [rows, d], levelShape = [rows, 1];
-        _inputs =
-        [
-            OrtValue.CreateTensorValueFromMemory(info, _x.AsMemory(0, rows * d), rowShape),
-            OrtValue.CreateTensorValueFromMemory(info, _m.AsMemory(0, rows), levelShape),
-            OrtValue.CreateTensorValueFromMemory(info, _sigma.AsMemory(0, rows), levelShape),
-            OrtValue.CreateTensorValueFromMemory(info, _v.AsMemory(0, rows * d), rowShape),
-        ];
-        _outputs =
-        [
-            OrtValue.CreateTensorValueFromMemory(info, _x0.AsMemory(0, rows * d), rowShape),
-            OrtValue.CreateTensorValueFromMemory(info, _jv.AsMemory(0, rows * d), rowShape),
-        ];
-        _boundRows = rows;
-    }
-
-    private void Unbind()
-    {
-        foreach (var value in _inputs ?? []) value.Dispose();
-        foreach (var value in _outputs ?? []) value.Dispose();
-        _inputs = null;
-        _outputs = null;
-        _boundRows = 0;
-    }
+    public void Dispose() => _runner.Dispose();
 }
