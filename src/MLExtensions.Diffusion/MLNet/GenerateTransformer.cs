@@ -326,6 +326,8 @@ public sealed class GenerateTransformer : ITransformer, IDisposable
             DeviceId = settings.DeviceId,
             IntraOpThreads = settings.IntraOpThreads,
             OptimizeGraph = settings.OptimizeGraph,
+            EnableCpuMemoryArena = settings.EnableCpuMemoryArena,
+            EnableMemoryPattern = settings.EnableMemoryPattern,
             Warning = settings.Warning,
         };
     }

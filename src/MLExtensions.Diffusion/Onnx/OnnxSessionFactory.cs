@@ -61,7 +61,7 @@ public static class OnnxSessionFactory
 
     /// <summary>
     /// Builds the ORT session options for <paramref name="settings"/>; the single place where threads, optimisation
-    /// level and execution providers are configured.
+    /// level, memory arena and execution providers are configured.
     /// </summary>
     /// <param name="settings">The settings.</param>
     /// <param name="provider">The provider the session will run on (Auto resolved to Cuda or Cpu).</param>
@@ -75,6 +75,8 @@ public static class OnnxSessionFactory
             options.GraphOptimizationLevel = settings.OptimizeGraph
                 ? GraphOptimizationLevel.ORT_ENABLE_ALL
                 : GraphOptimizationLevel.ORT_DISABLE_ALL;
+            options.EnableCpuMemArena = settings.EnableCpuMemoryArena;
+            options.EnableMemoryPattern = settings.EnableMemoryPattern;
             provider = AppendProvider(options, settings);
             return options;
         }

@@ -57,6 +57,19 @@ public sealed class OnnxSessionSettings
     /// <summary>Whether ONNX Runtime applies all graph optimisations (constant folding, fusions); default true.</summary>
     public bool OptimizeGraph { get; init; } = true;
 
+    /// <summary>
+    /// Whether ONNX Runtime serves CPU tensors from its memory arena (default true). The arena keeps the blocks it has
+    /// grown and reuses them; turning it off returns intermediates to the system allocator after each run, trading some
+    /// allocation cost for a working set that does not keep the arena's high-water mark.
+    /// </summary>
+    public bool EnableCpuMemoryArena { get; init; } = true;
+
+    /// <summary>
+    /// Whether ONNX Runtime plans one memory block per input shape from the first runs and reuses it (default true);
+    /// useful for fixed shapes, a cost when batch sizes vary.
+    /// </summary>
+    public bool EnableMemoryPattern { get; init; } = true;
+
     /// <summary>Default settings.</summary>
     public static OnnxSessionSettings Default { get; } = new();
 }

@@ -85,6 +85,23 @@ public class OnnxSessionFactoryTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new OnnxSessionSettings { IntraOpThreads = -1 });
     }
 
+    [Theory]
+    [InlineData(true, true)]
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    public void MemorySettingsReachTheSessionAndKeepResults(bool arena, bool pattern)
+    {
+        var settings = new OnnxSessionSettings { ExecutionProvider = OnnxExecutionProvider.Cpu, IntraOpThreads = 1, EnableCpuMemoryArena = arena, EnableMemoryPattern = pattern };
+        using (var options = OnnxSessionFactory.CreateSessionOptions(settings, out _))
+        {
+            Assert.Equal(arena, options.EnableCpuMemArena);
+            Assert.Equal(pattern, options.EnableMemoryPattern);
+        }
+        using var session = OnnxSessionFactory.Create(TinyModel(), settings);
+        var (got, _) = OrtTestRunner.Run(session, "y", ("x", new[] { 0f, 1f }, new long[] { 1, 2 }));
+        OrtTestRunner.AssertClose(new[] { 1.0, Math.E }, got, 1e-6);
+    }
+
     [Fact]
     public void ReportsVersionsTheModelsUse()
     {
