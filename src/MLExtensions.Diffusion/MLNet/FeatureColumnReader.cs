@@ -6,6 +6,21 @@ namespace MLExtensions.Diffusion.MLNet;
 /// <summary>Checks and reads a known-size float vector column of an <see cref="IDataView"/> into row-major floats.</summary>
 internal static class FeatureColumnReader
 {
+    /// <summary>
+    /// Checks, at schema-shape level, that <paramref name="column"/> exists in <paramref name="inputSchema"/> and is a
+    /// known-size vector of Single; the one home of that check for every estimator's GetOutputSchema.
+    /// </summary>
+    /// <exception cref="ArgumentException">The column is missing or of another kind (ParamName "inputSchema").</exception>
+    public static void CheckShape(SchemaShape inputSchema, string column)
+    {
+        var found = inputSchema.Where(c => c.Name == column).ToArray();
+        if (found.Length == 0)
+            throw new ArgumentException($"The input has no column '{column}'; its columns are {string.Join(", ", inputSchema.Select(c => $"'{c.Name}'"))}.", nameof(inputSchema));
+        var col = found[^1];
+        if (col.Kind != SchemaShape.Column.VectorKind.Vector || col.ItemType != NumberDataViewType.Single || col.IsKey)
+            throw new ArgumentException($"Column '{column}' must be a known-size vector of Single, but it is a {col.Kind} of {col.ItemType}{(col.IsKey ? " (key)" : "")}.", nameof(inputSchema));
+    }
+
     /// <summary>The column's size d, after checking that it exists and is a known-size vector of Single.</summary>
     /// <exception cref="ArgumentException">The column is missing or of another type (the message names it).</exception>
     public static int RequireVectorColumn(DataViewSchema schema, string column, string paramName)

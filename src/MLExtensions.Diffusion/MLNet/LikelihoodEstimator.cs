@@ -64,12 +64,7 @@ public sealed class LikelihoodEstimator : IEstimator<LikelihoodTransformer>
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
         string column = _options.InputColumnName;
-        var found = inputSchema.Where(c => c.Name == column).ToArray();
-        if (found.Length == 0)
-            throw new ArgumentException($"The input has no column '{column}'; its columns are {string.Join(", ", inputSchema.Select(c => $"'{c.Name}'"))}.", nameof(inputSchema));
-        var col = found[^1];
-        if (col.Kind != SchemaShape.Column.VectorKind.Vector || col.ItemType != NumberDataViewType.Single || col.IsKey)
-            throw new ArgumentException($"Column '{column}' must be a known-size vector of Single, but it is a {col.Kind} of {col.ItemType}{(col.IsKey ? " (key)" : "")}.", nameof(inputSchema));
+        FeatureColumnReader.CheckShape(inputSchema, column);
         var output = SchemaDefinition.Create(typeof(ScoreRow));
         output[0].ColumnName = _options.OutputColumnName;
         return _context.Transforms.CustomMapping<NoInput, ScoreRow>((_, _) => { }, contractName: null, outputSchemaDefinition: output)

@@ -107,12 +107,7 @@ public sealed class ScoreMatchingEstimator : IEstimator<DiffusionModel>
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
         string column = Options.FeatureColumnName;
-        var found = inputSchema.Where(c => c.Name == column).ToArray();
-        if (found.Length == 0)
-            throw new ArgumentException($"The input has no column '{column}'; its columns are {string.Join(", ", inputSchema.Select(c => $"'{c.Name}'"))}.", nameof(inputSchema));
-        var col = found[^1];
-        if (col.Kind != SchemaShape.Column.VectorKind.Vector || col.ItemType != NumberDataViewType.Single || col.IsKey)
-            throw new ArgumentException($"Column '{column}' must be a known-size vector of Single, but it is a {col.Kind} of {col.ItemType}{(col.IsKey ? " (key)" : "")}.", nameof(inputSchema));
+        FeatureColumnReader.CheckShape(inputSchema, column);
         return _context.Transforms.CopyColumns(Options.GeneratedColumnName, column).GetOutputSchema(inputSchema);
     }
 
