@@ -474,13 +474,20 @@ public sealed class OnnxGraphBuilder
 
     /// <summary>Serialises the graph to a model (IR <see cref="IrVersion"/>, opset <see cref="OpsetVersion"/>).</summary>
     /// <returns>The model.</returns>
-    /// <exception cref="InvalidOperationException">The graph has no output.</exception>
+    /// <exception cref="InvalidOperationException">The graph has no output, or an initializer is read by no node and is
+    /// no output (ONNX Runtime would drop it with a warning at every session start: a builder bug, not kept silent).</exception>
     public OnnxModel Build() => Build(useRawData: true);
 
     internal OnnxModel Build(bool useRawData)
     {
         if (_outputs.Count == 0)
             throw new InvalidOperationException($"Graph '{_graphName}' has no outputs; call AddOutput first.");
+        var read = new HashSet<string>(_nodes.SelectMany(n => n.Inputs), StringComparer.Ordinal);
+        read.UnionWith(_outputs.Select(o => o.Name));
+        var unused = _initializers.Where(t => !read.Contains(t.Name)).Select(t => t.Name).ToArray();
+        if (unused.Length > 0)
+            throw new InvalidOperationException($"Graph '{_graphName}' has initializers that no node reads: {string.Join(", ", unused.Take(10))}" +
+                                                (unused.Length > 10 ? $" and {unused.Length - 10} more." : "."));
         byte[] bytes = OnnxModelEncoder.Encode(_graphName, _inputs, _outputs, _initializers, _nodes, _metadata, IrVersion, OpsetVersion, useRawData);
         return new OnnxModel(bytes, _inputs.Select(i => i.Name).ToArray(), _outputs.Select(o => o.Name).ToArray(), IrVersion, OpsetVersion);
     }

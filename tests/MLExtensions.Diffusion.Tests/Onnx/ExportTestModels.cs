@@ -8,6 +8,11 @@ internal static class ExportTestModels
 {
     public static readonly MlpOptions Plain = new() { Width = 24, Depth = 2, EmbeddingFrequencies = 4, Threads = 1 };
 
+    public static readonly MlpOptions PlainEveryLayer = new()
+    {
+        Width = 20, Depth = 3, EmbeddingFrequencies = 3, TimeConditioning = TimeConditioning.EveryLayer, Threads = 1,
+    };
+
     public static readonly MlpOptions ResidualEveryLayer = new()
     {
         Width = 16, Depth = 3, Residual = true, LayerNorm = true, EmbeddingFrequencies = 5,

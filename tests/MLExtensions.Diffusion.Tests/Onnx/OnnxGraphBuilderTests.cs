@@ -313,6 +313,24 @@ public class OnnxGraphBuilderTests
     }
 
     [Fact]
+    public void BuildRejectsInitializersThatNoNodeReads()
+    {
+        var g = new OnnxGraphBuilder("dead");
+        string x = g.AddInput("x", OnnxElementType.Float, "N", 2);
+        string used = g.AddInitializer("used", new[] { 1f, 2f }, 2);
+        g.AddInitializer("forgotten", new[] { 3f }, 1);
+        g.AddOutput(g.Add(x, used), "y", OnnxElementType.Float, "N", 2);
+        var error = Assert.Throws<InvalidOperationException>(() => g.Build());
+        Assert.Contains("forgotten", error.Message);
+        Assert.DoesNotContain("used,", error.Message);
+
+        // An initializer that is itself a graph output counts as read.
+        var h = new OnnxGraphBuilder("constant");
+        h.AddOutput(h.AddInitializer("c", new[] { 1f }, 1), OnnxElementType.Float, 1);
+        Assert.Equal(new[] { "c" }, h.Build().OutputNames);
+    }
+
+    [Fact]
     public void UniqueNamesNeverCollide()
     {
         var g = new OnnxGraphBuilder();
