@@ -6,7 +6,7 @@ using MLExtensions.Diffusion.Training;
 // Usage: dotnet run -c Release --project benchmarks/MLExtensions.Diffusion.Benchmarks -- [train|gemm|gauss|generate ...] [threads]
 // train: GEMM table (ours vs ONNX Runtime, interleaved rounds, best of each) and train-step throughput, for 1 thread and
 // for the given thread count (default: processor count). gemm: the table only. gauss: see GaussianFitExperiment.
-// generate [smallRows] [largeRows] [seconds]: see GenerateBenchmark (issue #5).
+// generate [streamRows=10000000] [secondsPerRound=0.4] [onnxThreads=0 (ORT default)]: see GenerateBenchmark (issue #5).
 string mode = args.Length > 0 ? args[0] : "train";
 if (mode == "gauss") { GaussianFitExperiment.Run(args); return; }
 if (mode == "generate") { GenerateBenchmark.Run(args); return; }

@@ -208,6 +208,9 @@ public class GenerateTransformerTests
         var generated = view.Schema[GenerateOptions.DefaultOutputColumnName];
         var rowColumn = view.Schema[GenerateTransformer.RowColumnName];
         var firstRows = new float[head * 4];
+        // Rows 950-1249 straddle the graph engine's first chunk boundary (1024 rows for this width-128 network).
+        const int windowStart = 950;
+        var windowRows = new float[head * 4];
         long rows = 0, index = 0;
         VBuffer<float> buffer = default;
         using (var cursor = view.GetRowCursor([generated, rowColumn]))
@@ -221,6 +224,7 @@ public class GenerateTransformerTests
                 getter(ref buffer);
                 Assert.True(buffer.DenseValues().All(float.IsFinite));
                 if (rows < head) buffer.DenseValues().ToArray().CopyTo(firstRows, rows * 4);
+                if (rows >= windowStart && rows < windowStart + head) buffer.DenseValues().ToArray().CopyTo(windowRows, (rows - windowStart) * 4);
                 rows++;
             }
         }
@@ -230,6 +234,8 @@ public class GenerateTransformerTests
         var latents = new float[head * 4];
         for (int r = 0; r < head; r++) GenerateTransformer.StreamLatent(9, r, latents.AsSpan(r * 4, 4));
         AssertClose(model.GenerateFromNoise(latents, new HeunSampler(), Steps), firstRows, model);
+        for (int r = 0; r < head; r++) GenerateTransformer.StreamLatent(9, windowStart + r, latents.AsSpan(r * 4, 4));
+        AssertClose(model.GenerateFromNoise(latents, new HeunSampler(), Steps), windowRows, model);
 
         // Another batch size gives the same rows; another seed other rows.
         var small = ReadGenerated(_context.Diffusion().Generate(model, head, seed: 9, Options(batch: 77)));
