@@ -34,12 +34,14 @@ internal static class GenerateBenchmark
         var penguins = DiffusionModelArchive.Load(Path.Combine(root, "models", "penguins", "model.zip"));
         Console.WriteLine();
         Console.WriteLine($"Memory while streaming {large} rows through mlContext.Diffusion().Generate (penguins, graph engine, batch 4096):");
-        Console.WriteLine($"{"rows done",12} {"seconds",8} {"rows/s",10} {"WS MB",8} {"peak WS MB",11} {"private MB",11} {"heap MB",8} {"B/row",6} {"GCs 0/1/2",10}");
+        Console.WriteLine($"{"rows done",12} {"seconds",8} {"rows/s",10} {"WS MB",8} {"peak WS MB",11} {"private MB",11} {"heap MB",8} {"B/row",6} {"GCs 0/1/2",10} {"JIT methods",12}");
         Console.WriteLine("(WS: working set now; peak WS: the kernel's high-water mark (VmHWM); private: private bytes; heap: managed heap incl. " +
-                          "garbage not yet collected; B/row: managed bytes allocated per row so far; GCs: collections during the stream)");
+                          "garbage not yet collected; B/row: managed bytes allocated per row so far; GCs: collections during the stream; JIT methods: methods compiled so far, " +
+                          "System.Runtime.JitInfo.GetCompiledMethodCount)");
         var checkpoints = new SortedSet<long>(Enumerable.Range(1, 10).Select(k => large * k / 10));
         var view = context.Diffusion().Generate(penguins, large, seed: 1, new GenerateOptions { Steps = Steps, BatchSize = 4096, SessionSettings = session });
         Drain(view, checkpoints);
+        if (args[0] == "generate-stream") return;
         Console.WriteLine();
         Console.WriteLine($"rows/s, streaming view (latents drawn, generated column read), Heun {Steps} steps; {Rounds} interleaved rounds " +
                           $"(a, b, c, a, b, c, ...), each engine timed for >= {seconds} s per round; median over rounds, a/b and a/c also as min-max of the per-round ratios:");
@@ -114,7 +116,7 @@ internal static class GenerateBenchmark
                     Console.WriteLine($"{rows,12} {elapsed,8:F1} {rows / elapsed,10:F0} {process.WorkingSet64 / 1048576.0,8:F1} " +
                                       $"{process.PeakWorkingSet64 / 1048576.0,11:F1} {process.PrivateMemorySize64 / 1048576.0,11:F1} " +
                                       $"{GC.GetTotalMemory(false) / 1048576.0,8:F1} {perRow,6:F1} " +
-                                      $"{GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2,-4}");
+                                      $"{GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2,-4} {System.Runtime.JitInfo.GetCompiledMethodCount(),12}");
                 }
             }
         }
@@ -124,7 +126,7 @@ internal static class GenerateBenchmark
     private static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
-    private static string FindRepositoryRoot()
+    internal static string FindRepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "MLExtensions.sln"))) return dir.FullName;

@@ -6,10 +6,13 @@ using MLExtensions.Diffusion.Training;
 // Usage: dotnet run -c Release --project benchmarks/MLExtensions.Diffusion.Benchmarks -- [train|gemm|gauss|generate ...] [threads]
 // train: GEMM table (ours vs ONNX Runtime, interleaved rounds, best of each) and train-step throughput, for 1 thread and
 // for the given thread count (default: processor count). gemm: the table only. gauss: see GaussianFitExperiment.
-// generate [streamRows=10000000] [secondsPerRound=0.4] [onnxThreads=0 (ORT default)]: see GenerateBenchmark (issue #5).
+// generate [streamRows=10000000] [secondsPerRound=0.4] [onnxThreads=0 (ORT default)]: see GenerateBenchmark (issue #5);
+// generate-stream [streamRows] [_] [onnxThreads]: its memory section only (e.g. under heaptrack).
+// generate-profile [batch=1024] [onnxThreads=1]: see GenerateProfile.
 string mode = args.Length > 0 ? args[0] : "train";
 if (mode == "gauss") { GaussianFitExperiment.Run(args); return; }
-if (mode == "generate") { GenerateBenchmark.Run(args); return; }
+if (mode is "generate" or "generate-stream") { GenerateBenchmark.Run(args); return; }
+if (mode == "generate-profile") { GenerateProfile.Run(args); return; }
 int maxThreads = args.Length > 1 ? int.Parse(args[1]) : Environment.ProcessorCount;
 Console.WriteLine($"cores={Environment.ProcessorCount}, kernel={(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "Vector512 12x32" : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? "Vector256 6x16" : "Vector128/scalar")}");
 
