@@ -41,13 +41,13 @@ internal static class GenerateProfile
 
         Console.WriteLine();
         Console.WriteLine("(2) raw Run on bound buffers vs the drained streaming view, rows/s, 5 interleaved rounds:");
-        using var graphRun = new BoundRun(graph, threads, batch, d, noise, levels);
-        using var networkRun = new BoundRun(network, threads, batch, d, noise, levels);
+        using var graphRun = Bind(graph, threads, batch, d, noise, levels);
+        using var networkRun = Bind(network, threads, batch, d, noise, levels);
         var settings = new Onnx.OnnxSessionSettings { IntraOpThreads = threads };
         using var graphEngine = new GenerateTransformer(model, new GenerateOptions { Steps = Steps, BatchSize = batch, Engine = GenerateEngine.OnnxGraph, SessionSettings = settings });
         using var hostEngine = new GenerateTransformer(model, new GenerateOptions { Steps = Steps, BatchSize = batch, Engine = GenerateEngine.OnnxHostLoop, SessionSettings = settings });
         int batches = Math.Max(4, 200_000 / batch);
-        double Raw(BoundRun run, int callsPerBatch) => Timed(batches * batch, () => { for (int i = 0; i < batches * callsPerBatch; i++) run.Run(); });
+        double Raw(BoundSession run, int callsPerBatch) => Timed(batches * batch, () => { for (int i = 0; i < batches * callsPerBatch; i++) run.Run(); });
         double Streamed(GenerateTransformer engine) => Timed(batches * batch, () => Drain(engine.GenerateRows(batches * batch, seed: 3)));
         Raw(graphRun, 1); Raw(networkRun, Nfe); Streamed(graphEngine); Streamed(hostEngine);
         Console.WriteLine($"{"raw graph",12} {"streamed",10} {"ratio",6} {"raw net x19",12} {"streamed host",14} {"ratio",6}");
@@ -76,7 +76,7 @@ internal static class GenerateProfile
     private static void Profile(string label, byte[] model, int threads, int batch, int d, float[] noise, float[] levels, int runs)
     {
         string prefix = Path.Combine(Path.GetTempPath(), $"mlext-profile-{Environment.ProcessId}");
-        using var run = new BoundRun(model, threads, batch, d, noise, levels, prefix);
+        using var run = Bind(model, threads, batch, d, noise, levels, prefix);
         for (int i = 0; i < runs; i++) run.Run();
         string file = run.EndProfiling();
         var byOp = new Dictionary<string, (double Microseconds, int Count)>();
@@ -91,7 +91,7 @@ internal static class GenerateProfile
         File.Delete(file);
         double total = byOp.Values.Sum(v => v.Microseconds);
         // The profile also holds the warm-up runs: per evaluation = total / (number of runs incl. warm-up x evaluations per run).
-        double evaluations = (runs + BoundRun.WarmUpRuns) * (label.StartsWith("sampler", StringComparison.Ordinal) ? Nfe : 1);
+        double evaluations = (runs + WarmUpRuns) * (label.StartsWith("sampler", StringComparison.Ordinal) ? Nfe : 1);
         Console.WriteLine($"  {label}: {total / evaluations,8:F1} us of kernel time per network evaluation");
         foreach (var (op, (us, n)) in byOp.OrderByDescending(kv => kv.Value.Microseconds))
             Console.WriteLine($"    {op,-14} {100 * us / total,5:F1} %  {us / evaluations,8:F1} us per evaluation  ({n} kernel calls)");
@@ -113,46 +113,27 @@ internal static class GenerateProfile
         while (cursor.MoveNext()) getter(ref buffer);
     }
 
-    /// <summary>One session with its input(s) and output bound once: the graph (input noise) or the network (x, m, sigma).</summary>
-    private sealed class BoundRun : IDisposable
-    {
-        public const int WarmUpRuns = 3;
-        private readonly SessionOptions _options;
-        private readonly InferenceSession _session;
-        private readonly RunOptions _run = new();
-        private readonly string[] _inputNames, _outputNames;
-        private readonly OrtValue[] _inputs, _outputs;
+    private const int WarmUpRuns = 3;
 
-        public BoundRun(byte[] model, int threads, int batch, int d, float[] noise, float[] levels, string? profilePrefix = null)
+    /// <summary>A session of <paramref name="model"/> with its input(s) and output bound once: the graph (input noise
+    /// [N, d]) or the network (x [N, d], m and sigma [N, 1]); warmed up.</summary>
+    private static BoundSession Bind(byte[] model, int threads, int batch, int d, float[] noise, float[] levels, string? profilePrefix = null)
+    {
+        var options = new SessionOptions { IntraOpNumThreads = threads, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        if (profilePrefix is not null)
         {
-            _options = new SessionOptions { IntraOpNumThreads = threads, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
-            if (profilePrefix is not null)
-            {
-                _options.EnableProfiling = true;
-                _options.ProfileOutputPathPrefix = profilePrefix;
-            }
-            _session = new InferenceSession(model, _options);
-            _inputNames = _session.InputMetadata.Keys.ToArray();
-            _outputNames = [_session.OutputMetadata.Keys.First()];
-            // The graph's only input is noise [N, d]; the network's are x [N, d], m [N, 1] and sigma [N, 1].
-            _inputs = _inputNames.Select(name => _session.InputMetadata[name].Dimensions[^1] == d && d > 1
+            options.EnableProfiling = true;
+            options.ProfileOutputPathPrefix = profilePrefix;
+        }
+        var bound = new BoundSession(model, options, session =>
+        {
+            var names = session.InputMetadata.Keys.ToArray();
+            var inputs = names.Select(name => session.InputMetadata[name].Dimensions[^1] == d && d > 1
                 ? OrtValue.CreateTensorValueFromMemory(noise, new long[] { batch, d })
                 : OrtValue.CreateTensorValueFromMemory(levels, new long[] { batch, 1 })).ToArray();
-            _outputs = [OrtValue.CreateTensorValueFromMemory(new float[batch * d], new long[] { batch, d })];
-            for (int i = 0; i < WarmUpRuns; i++) Run();
-        }
-
-        public void Run() => _session.Run(_run, _inputNames, _inputs, _outputNames, _outputs);
-
-        public string EndProfiling() => _session.EndProfiling();
-
-        public void Dispose()
-        {
-            foreach (var v in _inputs) v.Dispose();
-            foreach (var v in _outputs) v.Dispose();
-            _run.Dispose();
-            _session.Dispose();
-            _options.Dispose();
-        }
+            return (names, inputs, [session.OutputMetadata.Keys.First()], [OrtValue.CreateTensorValueFromMemory(new float[batch * d], new long[] { batch, d })]);
+        });
+        for (int i = 0; i < WarmUpRuns; i++) bound.Run();
+        return bound;
     }
 }

@@ -78,23 +78,18 @@ internal sealed class OurGemm
 internal sealed class OrtMatMul : IDisposable
 {
     private readonly int _m, _n, _k;
-    private readonly SessionOptions _options;
-    private readonly InferenceSession _session;
-    private readonly OrtValue[] _inputs, _outputs;
-    private readonly RunOptions _run = new();
-    private static readonly string[] InputNames = ["A", "B"];
-    private static readonly string[] OutputNames = ["C"];
+    private readonly BoundSession _session;
 
     public OrtMatMul(int m, int n, int k, int threads)
     {
         (_m, _n, _k) = (m, n, k);
-        _options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
-        _session = new InferenceSession(OnnxMatMulModel.Build(m, n, k), _options);
         var rng = new Random(1);
         var a = Enumerable.Range(0, m * k).Select(_ => (float)rng.NextDouble()).ToArray();
         var b = Enumerable.Range(0, k * n).Select(_ => (float)rng.NextDouble()).ToArray();
-        _inputs = [OrtValue.CreateTensorValueFromMemory(a, new long[] { m, k }), OrtValue.CreateTensorValueFromMemory(b, new long[] { k, n })];
-        _outputs = [OrtValue.CreateTensorValueFromMemory(new float[m * n], new long[] { m, n })];
+        _session = new BoundSession(OnnxMatMulModel.Build(m, n, k),
+            new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL },
+            _ => (["A", "B"], [OrtValue.CreateTensorValueFromMemory(a, new long[] { m, k }), OrtValue.CreateTensorValueFromMemory(b, new long[] { k, n })],
+                  ["C"], [OrtValue.CreateTensorValueFromMemory(new float[m * n], new long[] { m, n })]));
         Measure();
     }
 
@@ -103,16 +98,9 @@ internal sealed class OrtMatMul : IDisposable
         double flop = 2.0 * _m * _n * _k;
         int reps = Math.Max(5, (int)(1e9 / flop));
         var sw = Stopwatch.StartNew();
-        for (int i = 0; i < reps; i++) _session.Run(_run, InputNames, _inputs, OutputNames, _outputs);
+        for (int i = 0; i < reps; i++) _session.Run();
         return flop * reps / sw.Elapsed.TotalSeconds / 1e9;
     }
 
-    public void Dispose()
-    {
-        foreach (var v in _inputs) v.Dispose();
-        foreach (var v in _outputs) v.Dispose();
-        _run.Dispose();
-        _session.Dispose();
-        _options.Dispose();
-    }
+    public void Dispose() => _session.Dispose();
 }
