@@ -1,3 +1,4 @@
+using MLExtensions.Diffusion.Numerics;
 using MathNet.Numerics.LinearAlgebra;
 using MLExtensions.Diffusion.Denoisers;
 using MLExtensions.Diffusion.Randomness;
@@ -330,33 +331,9 @@ public sealed class AuxiliaryStartModel
     /// <summary>Weighted mean and (1/sum w) covariance plus ridge * I.</summary>
     private static void WeightedMoments(ReadOnlySpan<double> samples, int d, ReadOnlySpan<double> w, Span<double> mean, Span<double> cov, double ridge)
     {
-        int n = samples.Length / d;
-        double total = 0;
-        mean.Clear();
-        cov.Clear();
-        for (int r = 0; r < n; r++)
-        {
-            total += w[r];
-            for (int j = 0; j < d; j++) mean[j] += w[r] * samples[r * d + j];
-        }
-        total = Math.Max(total, 1e-300);
-        for (int j = 0; j < d; j++) mean[j] /= total;
-        for (int r = 0; r < n; r++)
-        {
-            if (w[r] == 0) continue;
-            for (int a = 0; a < d; a++)
-            {
-                double da = samples[r * d + a] - mean[a];
-                for (int b = 0; b <= a; b++) cov[a * d + b] += w[r] * da * (samples[r * d + b] - mean[b]);
-            }
-        }
-        for (int a = 0; a < d; a++)
-            for (int b = 0; b <= a; b++)
-            {
-                double v = cov[a * d + b] / total + (a == b ? ridge : 0);
-                cov[a * d + b] = v;
-                cov[b * d + a] = v;
-            }
+        double total = Math.Max(SampleMoments.WeightedScatter(samples, d, w, mean, cov), 1e-300);
+        for (int i = 0; i < d * d; i++) cov[i] /= total;
+        for (int a = 0; a < d; a++) cov[a * d + a] += ridge;
     }
 
     /// <summary>k-means++ seeding: the first mean uniform, each next one drawn with probability proportional to the

@@ -1,3 +1,4 @@
+using MLExtensions.Diffusion.Numerics;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace MLExtensions.Diffusion.Thermodynamics;
@@ -109,30 +110,11 @@ public static class SpeciationTime
         if (dataRows.Length % dimension != 0 || dataRows.Length / dimension < 2)
             throw new ArgumentException($"The data must hold at least two rows of {dimension} features (got length {dataRows.Length}).", nameof(dataRows));
         int n = dataRows.Length / dimension;
-        var mean = new double[dimension];
-        for (int i = 0; i < dataRows.Length; i++)
-        {
-            if (!double.IsFinite(dataRows[i])) throw new ArgumentException("The data hold a non-finite value.", nameof(dataRows));
-            mean[i % dimension] += dataRows[i];
-        }
-        for (int j = 0; j < dimension; j++) mean[j] /= n;
-        var cov = Matrix<double>.Build.Dense(dimension, dimension);
-        for (int r = 0; r < n; r++)
-        {
-            int o = r * dimension;
-            for (int a = 0; a < dimension; a++)
-            {
-                double da = dataRows[o + a] - mean[a];
-                for (int b = 0; b <= a; b++) cov[a, b] += da * (dataRows[o + b] - mean[b]);
-            }
-        }
-        for (int a = 0; a < dimension; a++)
-            for (int b = 0; b <= a; b++)
-            {
-                double v = cov[a, b] / (n - 1);
-                cov[a, b] = v;
-                cov[b, a] = v;
-            }
+        foreach (double v in dataRows)
+            if (!double.IsFinite(v)) throw new ArgumentException("The data hold a non-finite value.", nameof(dataRows));
+        var scatter = new double[dimension * dimension];
+        SampleMoments.WeightedScatter(dataRows, dimension, ReadOnlySpan<double>.Empty, new double[dimension], scatter);
+        var cov = Matrix<double>.Build.Dense(dimension, dimension, (a, b) => scatter[a * dimension + b] / (n - 1));
         double top = cov.Evd(Symmetricity.Symmetric).EigenValues.Real().Maximum();
         if (!(top > 0)) throw new ArgumentException("The data have zero variance.", nameof(dataRows));
         return top;
