@@ -1,7 +1,8 @@
 namespace MLExtensions.Diffusion.Numerics;
 
 /// <summary>
-/// exp(x) - 1 and ln(1 + x) without cancellation near x = 0: the one home of these two functions in the library.
+/// exp(x) - 1 and ln(1 + x) without cancellation near x = 0, and a log-sum-exp without overflow: the one home of these
+/// functions in the library.
 /// </summary>
 /// <remarks>
 /// .NET's <c>double.ExpM1</c> is computed as <c>Exp(x) - 1</c> and MathNet's <c>SpecialFunctions.Expm1</c> truncates its
@@ -26,5 +27,17 @@ internal static class ElementaryFunctions
         double w = 1 + x;
         if (w == 1.0) return x;
         return Math.Log(w) * x / (w - 1);
+    }
+
+    /// <summary>ln sum_i exp(v_i) without overflow (shifted by the largest value); negative infinity when every value is
+    /// (or when there are none).</summary>
+    public static double LogSumExp(ReadOnlySpan<double> values)
+    {
+        double max = double.NegativeInfinity;
+        foreach (double v in values) max = Math.Max(max, v);
+        if (double.IsNegativeInfinity(max)) return max;
+        double sum = 0;
+        foreach (double v in values) sum += Math.Exp(v - max);
+        return max + Math.Log(sum);
     }
 }

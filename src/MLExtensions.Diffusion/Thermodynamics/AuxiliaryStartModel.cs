@@ -302,7 +302,7 @@ public sealed class AuxiliaryStartModel
         for (int r = 0; r < n; r++)
         {
             ComponentLogs(samples.Slice(r * d, d), logs, z);
-            double lse = LogSumExp(logs);
+            double lse = ElementaryFunctions.LogSumExp(logs);
             total += lse;
             for (int c = 0; c < k; c++) resp[r * k + c] = Math.Exp(logs[c] - lse);
         }
@@ -396,16 +396,6 @@ public sealed class AuxiliaryStartModel
             logDet += 2 * Math.Log(diag);
         }
         return logDet;
-    }
-
-    private static double LogSumExp(ReadOnlySpan<double> values)
-    {
-        double max = double.NegativeInfinity;
-        foreach (double v in values) max = Math.Max(max, v);
-        if (double.IsNegativeInfinity(max)) return max;
-        double sum = 0;
-        foreach (double v in values) sum += Math.Exp(v - max);
-        return max + Math.Log(sum);
     }
 
     private static int CheckRows(ReadOnlySpan<double> rows, int dimension, int minRows, string name)

@@ -1,3 +1,4 @@
+using MLExtensions.Diffusion.Numerics;
 using MathNet.Numerics;
 
 namespace MLExtensions.Diffusion.Thermodynamics;
@@ -55,12 +56,9 @@ internal sealed class GaussianMixture1D : ILaw1D
 
     public double LogDensity(double x)
     {
-        double max = double.NegativeInfinity;
-        for (int k = 0; k < Count; k++) max = Math.Max(max, ComponentLogDensity(k, x));
-        if (double.IsNegativeInfinity(max)) return max;
-        double sum = 0;
-        for (int k = 0; k < Count; k++) sum += Math.Exp(ComponentLogDensity(k, x) - max);
-        return max + Math.Log(sum);
+        Span<double> logs = Count <= 64 ? stackalloc double[Count] : new double[Count];
+        for (int k = 0; k < Count; k++) logs[k] = ComponentLogDensity(k, x);
+        return ElementaryFunctions.LogSumExp(logs);
     }
 
     public double Density(double x) => Math.Exp(LogDensity(x));
