@@ -148,18 +148,7 @@ internal sealed class BatchGeneratedDataView : IDataView
                     return (row, _, latent) =>
                     {
                         getter(ref buffer);
-                        if (buffer.Length != d)
-                            throw new ArgumentException($"Row {row} of column '{column.Name}' has {buffer.Length} values, expected {d}.", "input");
-                        latent.Clear();
-                        var values = buffer.GetValues();
-                        if (buffer.IsDense) values.CopyTo(latent);
-                        else
-                        {
-                            var indices = buffer.GetIndices();
-                            for (int k = 0; k < indices.Length; k++) latent[indices[k]] = values[k];
-                        }
-                        foreach (float v in latent) if (!float.IsFinite(v)) return false;
-                        return true;
+                        return FeatureColumnReader.CopyRow(buffer, latent, row, column.Name, "input") < 0;
                     };
                 }
                 case GenerateLatentKind.Counter:

@@ -58,24 +58,14 @@ internal static class FeatureColumnReader
         {
             if ((cursor.Position & 1023) == 0) cancellationToken.ThrowIfCancellationRequested();
             getter(ref buffer);
-            if (buffer.Length != dimension)
-                throw new ArgumentException($"Row {cursor.Position} of column '{column}' has {buffer.Length} values, expected {dimension}.", nameof(input));
             if (length + dimension > data.Length) Array.Resize(ref data, checked(Math.Max(2 * data.Length, length + dimension)));
             var row = data.AsSpan(length, dimension);
-            row.Clear();
-            var values = buffer.GetValues();
-            if (buffer.IsDense) values.CopyTo(row);
-            else
-            {
-                var indices = buffer.GetIndices();
-                for (int k = 0; k < indices.Length; k++) row[indices[k]] = values[k];
-            }
-            int bad = FirstNonFinite(row);
+            int bad = CopyRow(buffer, row, cursor.Position, column, nameof(input));
             if (bad >= 0)
             {
                 if (!dropNonFinite)
                     throw new ArgumentException(
-                        $"Row {cursor.Position} of column '{column}' holds {(float.IsNaN(row[bad]) ? "a missing value (NaN)" : "an infinite value")} at slot {bad}. " +
+                        $"Row {cursor.Position} of column '{column}' holds {DescribeNonFinite(row[bad])} at slot {bad}. " +
                         $"Clean the data or set {nameof(ScoreMatchingOptions.MissingValueHandling)} = {nameof(MissingValueHandling.DropRows)}.", nameof(input));
                 dropped++;
                 continue;
@@ -86,11 +76,31 @@ internal static class FeatureColumnReader
         return data;
     }
 
-    private static int FirstNonFinite(ReadOnlySpan<float> row)
+    /// <summary>
+    /// Writes one row of a vector column into <paramref name="row"/> (dense; a sparse buffer's missing slots are 0) and
+    /// returns the first slot holding NaN or an infinity, or -1: the one home of that read for the trainer, the
+    /// likelihood and the generator, each of which then treats a non-finite row its own way.
+    /// </summary>
+    /// <exception cref="ArgumentException">The buffer's length is not the row's (the message names the row and column;
+    /// ParamName <paramref name="paramName"/>).</exception>
+    public static int CopyRow(in VBuffer<float> buffer, Span<float> row, long rowIndex, string column, string paramName)
     {
+        if (buffer.Length != row.Length)
+            throw new ArgumentException($"Row {rowIndex} of column '{column}' has {buffer.Length} values, expected {row.Length}.", paramName);
+        row.Clear();
+        var values = buffer.GetValues();
+        if (buffer.IsDense) values.CopyTo(row);
+        else
+        {
+            var indices = buffer.GetIndices();
+            for (int k = 0; k < indices.Length; k++) row[indices[k]] = values[k];
+        }
         for (int i = 0; i < row.Length; i++) if (!float.IsFinite(row[i])) return i;
         return -1;
     }
+
+    /// <summary>"a missing value (NaN)" or "an infinite value", for error messages about <paramref name="value"/>.</summary>
+    public static string DescribeNonFinite(float value) => float.IsNaN(value) ? "a missing value (NaN)" : "an infinite value";
 
     private static string Describe(DataViewSchema schema) =>
         schema.Count == 0 ? "(none)" : string.Join(", ", schema.Where(c => !c.IsHidden).Select(c => $"'{c.Name}' ({c.Type})"));

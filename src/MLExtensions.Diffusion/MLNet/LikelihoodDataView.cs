@@ -148,22 +148,12 @@ internal sealed class LikelihoodDataView : IDataView
                 }
                 _featureGetter!(ref _buffer);
                 long row = _features.Position;
-                if (_buffer.Length != d)
-                    throw new ArgumentException($"Row {row} of column '{column}' has {_buffer.Length} values, expected {d}.", "input");
                 var target = _rows.AsSpan(_batchCount * d, d);
-                target.Clear();
-                var values = _buffer.GetValues();
-                if (_buffer.IsDense) values.CopyTo(target);
-                else
-                {
-                    var indices = _buffer.GetIndices();
-                    for (int k = 0; k < indices.Length; k++) target[indices[k]] = values[k];
-                }
-                for (int j = 0; j < d; j++)
-                    if (!float.IsFinite(target[j]))
-                        throw new ArgumentException(
-                            $"Row {row} of column '{column}' holds {(float.IsNaN(target[j]) ? "a missing value (NaN)" : "an infinite value")} at slot {j}; " +
-                            "the likelihood needs finite rows (filter them first, e.g. with mlContext.Data.FilterRowsByMissingValues).", "input");
+                int bad = FeatureColumnReader.CopyRow(_buffer, target, row, column, "input");
+                if (bad >= 0)
+                    throw new ArgumentException(
+                        $"Row {row} of column '{column}' holds {FeatureColumnReader.DescribeNonFinite(target[bad])} at slot {bad}; " +
+                        "the likelihood needs finite rows (filter them first, e.g. with mlContext.Data.FilterRowsByMissingValues).", "input");
                 _batchCount++;
             }
         }
