@@ -1,7 +1,8 @@
 namespace MLExtensions.Diffusion.Training;
 
 /// <summary>
-/// Dedicated worker threads that help the calling thread through the blocks of a <see cref="GemmJob"/>.
+/// Dedicated worker threads that help the calling thread through the blocks of a <see cref="GemmJob"/> or of a
+/// <see cref="RowJob"/> (the elementwise work between a network's GEMMs).
 /// </summary>
 /// <remarks>
 /// <para>The job is cut into more blocks than threads; the caller and the workers claim blocks with an atomic counter,
@@ -18,6 +19,8 @@ internal static unsafe class GemmWorkerTeam
     private static readonly object s_gate = new();
     private static Worker[] s_workers = [];
     private static GemmJob s_job;
+    private static RowJob? s_rowJob;
+    private static int s_rowCount;
     private static bool s_splitRows;
     private static int s_blockSize;
     private static int s_blockCount;
@@ -34,13 +37,7 @@ internal static unsafe class GemmWorkerTeam
         if (!Monitor.TryEnter(s_gate)) return false;
         try
         {
-            if (s_workers.Length < threads - 1)
-            {
-                var grown = new Worker[threads - 1];
-                Array.Copy(s_workers, grown, s_workers.Length);
-                for (int i = s_workers.Length; i < grown.Length; i++) grown[i] = new Worker(i);
-                s_workers = grown;
-            }
+            EnsureWorkers(threads);
             int extent = splitRows ? job.M : job.N;
             int units = (extent + step - 1) / step;
             int unitsPerBlock = Math.Max(1, Math.Min(maxUnitsPerBlock, units / (2 * threads)));
@@ -70,6 +67,49 @@ internal static unsafe class GemmWorkerTeam
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="job"/> over rows [0, <paramref name="rows"/>) in blocks of <paramref name="blockRows"/> rows,
+    /// with up to <paramref name="threads"/> threads; on the calling thread alone, block by block in order, when one
+    /// thread is asked for, the work is a single block, or the team is busy. The blocks are the same either way.
+    /// </summary>
+    public static void RunRows(RowJob job, int rows, int blockRows, int threads)
+    {
+        int blocks = (rows + blockRows - 1) / blockRows;
+        if (threads <= 1 || blocks <= 1 || !Monitor.TryEnter(s_gate))
+        {
+            for (int start = 0; start < rows; start += blockRows) job.Run(start, Math.Min(rows, start + blockRows));
+            return;
+        }
+        try
+        {
+            EnsureWorkers(threads);
+            s_rowJob = job;
+            s_rowCount = rows;
+            s_blockSize = blockRows;
+            s_blockCount = blocks;
+            Volatile.Write(ref s_next, 0);
+            int helpers = Math.Min(threads - 1, blocks - 1);
+            for (int p = 0; p < helpers; p++) s_workers[p].Post();
+            Exception? first = Participate();
+            for (int p = 0; p < helpers; p++) first ??= s_workers[p].RevokeOrJoin();
+            if (first is not null) throw new InvalidOperationException("A row block failed.", first);
+        }
+        finally
+        {
+            s_rowJob = null;
+            Monitor.Exit(s_gate);
+        }
+    }
+
+    private static void EnsureWorkers(int threads)
+    {
+        if (s_workers.Length >= threads - 1) return;
+        var grown = new Worker[threads - 1];
+        Array.Copy(s_workers, grown, s_workers.Length);
+        for (int i = s_workers.Length; i < grown.Length; i++) grown[i] = new Worker(i);
+        s_workers = grown;
+    }
+
     /// <summary>Claims and runs blocks until none is left; returns the first failure.</summary>
     private static Exception? Participate()
     {
@@ -81,7 +121,8 @@ internal static unsafe class GemmWorkerTeam
             int lo = block * s_blockSize;
             try
             {
-                if (s_splitRows) Gemm.Run(in s_job, lo, Math.Min(s_job.M, lo + s_blockSize), 0, s_job.N, s_packedBPointer);
+                if (s_rowJob is { } rowJob) rowJob.Run(lo, Math.Min(s_rowCount, lo + s_blockSize));
+                else if (s_splitRows) Gemm.Run(in s_job, lo, Math.Min(s_job.M, lo + s_blockSize), 0, s_job.N, s_packedBPointer);
                 else Gemm.Run(in s_job, 0, s_job.M, lo, Math.Min(s_job.N, lo + s_blockSize));
             }
             catch (Exception ex)

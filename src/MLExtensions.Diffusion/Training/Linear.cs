@@ -6,13 +6,20 @@ namespace MLExtensions.Diffusion.Training;
 /// A dense layer y = act(x W^T + b) with W stored out x in (row-major) followed by b in the parameter slice, the bias
 /// and activation fused into one pass after the <see cref="Gemm"/>.
 /// </summary>
-public sealed class Linear : Layer
+public sealed unsafe class Linear : Layer
 {
+    /// <summary>Rows per block of the elementwise work shared with the GEMM workers (fixed, so results do not depend on
+    /// the thread count).</summary>
+    private const int BlockRows = 64;
+
     private readonly int _threads;
+    private readonly BiasActivationJob _forwardJob = new();
+    private readonly ActivationGradientJob _backwardJob = new();
     private float[] _z = [];
     private float[] _dz = [];
     private float[] _scratch = [];
     private float[] _tangentScratch = [];
+    private float[] _biasPartials = [];
 
     /// <summary>A dense layer from <paramref name="inputSize"/> to <paramref name="outputSize"/> features.</summary>
     /// <param name="inputSize">Input features.</param>
@@ -64,14 +71,16 @@ public sealed class Linear : Layer
             z = _z.AsSpan(0, rows * n);
         }
         Gemm.Multiply(false, true, rows, n, InputSize, 1f, input, Weights, 0f, z, _threads);
-        ReadOnlySpan<float> bias = Bias;
-        for (int r = 0; r < rows; r++)
+        fixed (float* pz = z)
+        fixed (float* po = output)
+        fixed (float* pb = Bias)
         {
-            var zr = z.Slice(r * n, n);
-            TensorPrimitives.Add(zr, bias, zr);
-            if (Activation == Activation.SiLU) SiLU.Apply(zr, output.Slice(r * n, n));
+            _forwardJob.Set(pz, po, pb, n, Activation == Activation.SiLU);
+            GemmWorkerTeam.RunRows(_forwardJob, rows, BlockRows, Threads);
         }
     }
+
+    private int Threads => _threads == 0 ? Gemm.DefaultThreads : _threads;
 
     /// <summary>Tangent: dz = t W^T (the bias is constant), then dy = silu'(z) dz with z cached by the forward pass.</summary>
     internal override void Tangent(ReadOnlySpan<float> input, ReadOnlySpan<float> tangent, Span<float> tangentOutput, int rows)
@@ -89,20 +98,92 @@ public sealed class Linear : Layer
     {
         CheckBackward(input, output, outputGradient, inputGradient, rows);
         int n = OutputSize, k = InputSize;
+        // dz = silu'(z) dy (or dy), and per block of rows the bias-gradient partial sum, shared with the GEMM workers;
+        // the partials are then added in block order, so db is the same for any thread count.
         ReadOnlySpan<float> dz = outputGradient;
-        if (Activation == Activation.SiLU)
+        bool silu = Activation == Activation.SiLU;
+        if (silu)
         {
             Ensure(ref _dz, rows * n);
             Ensure(ref _scratch, rows * n);
-            SiLU.Derivative(_z.AsSpan(0, rows * n), outputGradient, _dz.AsSpan(0, rows * n), _scratch.AsSpan(0, rows * n));
             dz = _dz.AsSpan(0, rows * n);
+        }
+        int blocks = (rows + BlockRows - 1) / BlockRows;
+        Ensure(ref _biasPartials, blocks * n);
+        fixed (float* pz = _z)
+        fixed (float* pdy = outputGradient)
+        fixed (float* pdz = _dz)
+        fixed (float* ps = _scratch)
+        fixed (float* pp = _biasPartials)
+        {
+            _backwardJob.Set(silu ? pz : null, pdy, silu ? pdz : pdy, ps, pp, n, BlockRows);
+            GemmWorkerTeam.RunRows(_backwardJob, rows, BlockRows, Threads);
         }
         var grads = Gradients;
         // dW += dz^T x  (dz stored rows x n = k' x m', x stored rows x k).
         Gemm.Multiply(true, false, n, k, rows, 1f, dz, input, 1f, grads[..(n * k)], _threads);
         var db = grads[(n * k)..];
-        for (int r = 0; r < rows; r++) TensorPrimitives.Add(db, dz.Slice(r * n, n), db);
+        for (int b = 0; b < blocks; b++) TensorPrimitives.Add(db, _biasPartials.AsSpan(b * n, n), db);
         if (!inputGradient.IsEmpty)
             Gemm.Multiply(false, false, rows, k, n, 1f, dz, Weights, 0f, inputGradient, _threads);
+    }
+
+    /// <summary>Rows of z = x W^T: z += b, then (with SiLU) y = silu(z); without an activation z is y.</summary>
+    private sealed class BiasActivationJob : RowJob
+    {
+        private float* _z, _output, _bias;
+        private int _n;
+        private bool _silu;
+
+        public void Set(float* z, float* output, float* bias, int n, bool silu)
+        {
+            _z = z;
+            _output = output;
+            _bias = bias;
+            _n = n;
+            _silu = silu;
+        }
+
+        public override void Run(int start, int end)
+        {
+            var bias = new ReadOnlySpan<float>(_bias, _n);
+            for (int r = start; r < end; r++)
+            {
+                var z = new Span<float>(_z + (long)r * _n, _n);
+                TensorPrimitives.Add(z, bias, z);
+                if (_silu) SiLU.Apply(z, new Span<float>(_output + (long)r * _n, _n));
+            }
+        }
+    }
+
+    /// <summary>Rows of dz = silu'(z) dy (when z is given; otherwise dz is dy), and per block the column sums of dz.</summary>
+    private sealed class ActivationGradientJob : RowJob
+    {
+        private float* _z, _dy, _dz, _scratch, _partials;
+        private int _n, _blockRows;
+
+        public void Set(float* z, float* dy, float* dz, float* scratch, float* partials, int n, int blockRows)
+        {
+            _z = z;
+            _dy = dy;
+            _dz = dz;
+            _scratch = scratch;
+            _partials = partials;
+            _n = n;
+            _blockRows = blockRows;
+        }
+
+        public override void Run(int start, int end)
+        {
+            long offset = (long)start * _n;
+            int length = (end - start) * _n;
+            var dz = new Span<float>(_dz + offset, length);
+            if (_z != null)
+                SiLU.Derivative(new ReadOnlySpan<float>(_z + offset, length), new ReadOnlySpan<float>(_dy + offset, length), dz,
+                    new Span<float>(_scratch + offset, length));
+            var partial = new Span<float>(_partials + (long)(start / _blockRows) * _n, _n);
+            partial.Clear();
+            for (int r = 0; r < end - start; r++) TensorPrimitives.Add(partial, dz.Slice(r * _n, _n), partial);
+        }
     }
 }
