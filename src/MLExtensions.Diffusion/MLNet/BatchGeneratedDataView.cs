@@ -6,10 +6,11 @@ namespace MLExtensions.Diffusion.MLNet;
 
 /// <summary>
 /// The lazy view of <see cref="GenerateTransformer"/>: the input's columns plus the generated column(s). A cursor that asks
-/// for a generated column opens a second cursor on the input that reads only the latent column, BatchSize rows ahead,
-/// generates that batch with its own <see cref="GenerateBatchRunner"/> and serves it row by row while the first cursor
-/// supplies the pass-through columns; nothing beyond one batch is held. The NLL column, when attached, is computed for
-/// the current batch the first time a row of it is read.
+/// for a generated column opens a second cursor on the input that reads only the latent column, BatchSize rows ahead
+/// (<see cref="ReadAheadBatchCursor"/>), generates that batch with its own <see cref="GenerateBatchRunner"/> when a row
+/// of it is first read and serves it row by row while the first cursor supplies the pass-through columns; nothing
+/// beyond one batch is held. The NLL column, when attached, is computed for the current batch the first time a row's
+/// NLL is read.
 /// </summary>
 internal sealed class BatchGeneratedDataView : IDataView
 {
@@ -59,33 +60,23 @@ internal sealed class BatchGeneratedDataView : IDataView
     public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
         [GetRowCursor(columnsNeeded, rand)];
 
-    private sealed class Cursor : DataViewRowCursor
+    private sealed class Cursor : ReadAheadBatchCursor
     {
         private readonly BatchGeneratedDataView _parent;
-        private readonly DataViewRowCursor _inner;
-        private readonly DataViewRowCursor? _ahead;
         private readonly GenerateBatchRunner? _runner;
         private readonly double[]? _action;
         private readonly double[]? _entropy;
         private readonly double[]? _nll;
         private readonly Func<long, int, Span<float>, bool>? _readLatent;
-        private long _position = -1;
-        private long _batchStart;
-        private int _batchRows;
-        private long _batchIndex = -1;
-        private bool _nllComputed;
-        private bool _done;
+        private long _nllBatch = -1;
 
         public Cursor(BatchGeneratedDataView parent, DataViewRowCursor inner, DataViewRowCursor? ahead)
+            : base(inner, ahead, Capacity(parent))
         {
             _parent = parent;
-            _inner = inner;
-            _ahead = ahead;
             if (ahead is null) return;
             var owner = parent._owner;
-            int batch = owner.Options.BatchSize;
-            long? rows = parent._input.GetRowCount();
-            if (rows is { } known && known > 0 && known < batch) batch = (int)known;
+            int batch = Capacity(parent);
             _runner = GenerateBatchRunner.Create(owner, batch);
             if (owner.Options.AttachPathThermodynamics)
             {
@@ -96,43 +87,24 @@ internal sealed class BatchGeneratedDataView : IDataView
             _readLatent = LatentReader(parent, ahead, owner.Dimension);
         }
 
+        /// <summary>BatchSize, or the input's row count when it is known and smaller.</summary>
+        private static int Capacity(BatchGeneratedDataView parent)
+        {
+            int batch = parent._owner.Options.BatchSize;
+            long? rows = parent._input.GetRowCount();
+            return rows is { } known && known > 0 && known < batch ? (int)known : batch;
+        }
+
         public override DataViewSchema Schema => _parent.Schema;
 
-        public override long Position => _position;
-
-        public override long Batch => 0;
-
-        public override bool MoveNext()
+        protected override void ReadRow(DataViewRowCursor ahead, long row, int slot)
         {
-            if (_done) return false;
-            if (!_inner.MoveNext())
-            {
-                _done = true;
-                _position = -1;
-                return false;
-            }
-            _position++;
-            if (_runner is not null && _position >= _batchStart + _batchRows) FillBatch();
-            return true;
+            int d = _parent._owner.Dimension;
+            if (!_readLatent!(row, slot, _runner!.Latents.AsSpan(slot * d, d)))
+                throw new ArgumentException($"Row {row} of column '{_parent._latentColumn.Name}' holds a non-finite latent value.", "input");
         }
 
-        private void FillBatch()
-        {
-            var runner = _runner!;
-            int d = _parent._owner.Dimension, rows = 0;
-            _batchStart = _position;
-            while (rows < runner.Capacity && _ahead!.MoveNext())
-            {
-                if (!_readLatent!(_position + rows, rows, runner.Latents.AsSpan(rows * d, d)))
-                    throw new ArgumentException($"Row {_position + rows} of column '{_parent._latentColumn.Name}' holds a non-finite latent value.", "input");
-                rows++;
-            }
-            if (rows == 0) throw new InvalidOperationException("The input has more rows on its second pass than on its first: it changed while being read.");
-            _batchRows = rows;
-            _batchIndex++;
-            _nllComputed = false;
-            runner.Run(rows, _action, _entropy);
-        }
+        protected override void ComputeBatch(int rows, long batchIndex) => _runner!.Run(rows, _action, _entropy);
 
         /// <summary>A function that writes the latent of the ahead cursor's current row; false if it is not finite.</summary>
         private static Func<long, int, Span<float>, bool> LatentReader(BatchGeneratedDataView parent, DataViewRowCursor ahead, int d)
@@ -204,15 +176,13 @@ internal sealed class BatchGeneratedDataView : IDataView
             return true;
         }
 
-        public override ValueGetter<DataViewRowId> GetIdGetter() => _inner.GetIdGetter();
-
         public override bool IsColumnActive(DataViewSchema.Column column) =>
-            column.Index >= _parent._inputCount ? _runner is not null : _inner.IsColumnActive(_inner.Schema[column.Index]);
+            column.Index >= _parent._inputCount ? Computes : Inner.IsColumnActive(Inner.Schema[column.Index]);
 
         public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
         {
             int count = _parent._inputCount;
-            if (column.Index < count) return _inner.GetGetter<TValue>(_inner.Schema[column.Index]);
+            if (column.Index < count) return Inner.GetGetter<TValue>(Inner.Schema[column.Index]);
             if (_runner is null) throw new InvalidOperationException($"Column '{column.Name}' was not requested when the cursor was created.");
             int d = _parent._owner.Dimension;
             if (column.Index == count)
@@ -221,7 +191,7 @@ internal sealed class BatchGeneratedDataView : IDataView
                     throw new InvalidOperationException($"Column '{column.Name}' holds VBuffer<Single>, not {typeof(TValue).Name}.");
                 ValueGetter<VBuffer<float>> vector = (ref VBuffer<float> value) =>
                 {
-                    int offset = RowOffset();
+                    int offset = CurrentSlot();
                     var editor = VBufferEditor.Create(ref value, d);
                     _runner.Samples.AsSpan(offset * d, d).CopyTo(editor.Values);
                     value = editor.Commit();
@@ -234,35 +204,24 @@ internal sealed class BatchGeneratedDataView : IDataView
             {
                 ValueGetter<float> nll = (ref float value) =>
                 {
-                    int offset = RowOffset();
-                    if (!_nllComputed)
+                    int offset = CurrentSlot();
+                    if (_nllBatch != BatchIndex)
                     {
-                        _parent._owner.ScoreNll(_runner.Samples.AsSpan(0, _batchRows * d), _nll.AsSpan(0, _batchRows), _batchIndex);
-                        _nllComputed = true;
+                        _parent._owner.ScoreNll(_runner.Samples.AsSpan(0, BatchRows * d), _nll.AsSpan(0, BatchRows), BatchIndex);
+                        _nllBatch = BatchIndex;
                     }
                     value = (float)_nll[offset];
                 };
                 return (ValueGetter<TValue>)(object)nll;
             }
             var source = column.Index == count + 1 ? _action! : _entropy!;
-            ValueGetter<float> scalar = (ref float value) => value = (float)source[RowOffset()];
+            ValueGetter<float> scalar = (ref float value) => value = (float)source[CurrentSlot()];
             return (ValueGetter<TValue>)(object)scalar;
-        }
-
-        private int RowOffset()
-        {
-            if (_position < 0) throw new InvalidOperationException("The cursor is not on a row.");
-            return (int)(_position - _batchStart);
         }
 
         protected override void Dispose(bool disposing)
         {
-            if (disposing)
-            {
-                _inner.Dispose();
-                _ahead?.Dispose();
-                _runner?.Dispose();
-            }
+            if (disposing) _runner?.Dispose();
             base.Dispose(disposing);
         }
     }

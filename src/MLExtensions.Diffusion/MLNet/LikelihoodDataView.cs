@@ -8,7 +8,7 @@ namespace MLExtensions.Diffusion.MLNet;
 /// cursor, batch by batch, when a row of the batch is first read.
 /// </summary>
 /// <remarks>A cursor that needs the NLL column opens a second cursor on the input's feature column and reads it ahead one
-/// batch at a time; both walk the input in the same (unshuffled) order, so batch rows line up with the main cursor's.</remarks>
+/// batch at a time (<see cref="ReadAheadBatchCursor"/>).</remarks>
 internal sealed class LikelihoodDataView : IDataView
 {
     private readonly IDataView _input;
@@ -58,26 +58,18 @@ internal sealed class LikelihoodDataView : IDataView
     public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
         [GetRowCursor(columnsNeeded, rand)];
 
-    private sealed class Cursor : DataViewRowCursor
+    private sealed class Cursor : ReadAheadBatchCursor
     {
         private readonly LikelihoodDataView _parent;
-        private readonly DataViewRowCursor _inner;
-        private readonly DataViewRowCursor? _features;
         private readonly ValueGetter<VBuffer<float>>? _featureGetter;
         private readonly float[] _rows;
         private readonly double[] _nll;
         private VBuffer<float> _buffer;
-        private long _batchStart;
-        private int _batchCount;
-        private long _batchIndex = -1;
-        private bool _computed;
-        private bool _featuresDone;
 
         public Cursor(LikelihoodDataView parent, DataViewRowCursor inner, DataViewRowCursor? features)
+            : base(inner, features, parent._batchSize)
         {
             _parent = parent;
-            _inner = inner;
-            _features = features;
             int d = parent._transformer.Dimension;
             _rows = features is null ? [] : new float[parent._batchSize * d];
             _nll = features is null ? [] : new double[parent._batchSize];
@@ -86,86 +78,37 @@ internal sealed class LikelihoodDataView : IDataView
 
         public override DataViewSchema Schema => _parent.Schema;
 
-        public override long Position => _inner.Position;
-
-        public override long Batch => _inner.Batch;
-
-        public override bool MoveNext() => _inner.MoveNext();
-
-        public override ValueGetter<DataViewRowId> GetIdGetter() => _inner.GetIdGetter();
-
         public override bool IsColumnActive(DataViewSchema.Column column) =>
-            column.Index == _parent.OutputIndex ? _features is not null : _inner.IsColumnActive(_inner.Schema[column.Index]);
+            column.Index == _parent.OutputIndex ? Computes : Inner.IsColumnActive(Inner.Schema[column.Index]);
 
         public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
         {
-            if (column.Index != _parent.OutputIndex) return _inner.GetGetter<TValue>(_inner.Schema[column.Index]);
-            if (_features is null) throw new InvalidOperationException($"Column '{column.Name}' was not requested when the cursor was created.");
+            if (column.Index != _parent.OutputIndex) return Inner.GetGetter<TValue>(Inner.Schema[column.Index]);
+            if (!Computes) throw new InvalidOperationException($"Column '{column.Name}' was not requested when the cursor was created.");
             if (typeof(TValue) != typeof(float))
                 throw new InvalidOperationException($"Column '{column.Name}' holds Single, not {typeof(TValue).Name}.");
-            ValueGetter<float> getter = (ref float value) =>
-            {
-                long position = _inner.Position;
-                if (position < 0) throw new InvalidOperationException("The cursor is not on a row.");
-                value = (float)Value(position);
-            };
+            ValueGetter<float> getter = (ref float value) => value = (float)_nll[CurrentSlot()];
             return (ValueGetter<TValue>)(object)getter;
         }
 
-        /// <summary>The NLL of the row at <paramref name="position"/>: reads ahead to its batch and computes that batch once.</summary>
-        private double Value(long position)
-        {
-            while (position >= _batchStart + _batchCount)
-            {
-                if (_featuresDone) throw new InvalidOperationException("The input has fewer rows in the feature column than the cursor: it changed between passes.");
-                ReadBatch();
-            }
-            if (!_computed)
-            {
-                int d = _parent._transformer.Dimension;
-                int seed = LikelihoodTransformer.BatchSeed(_parent._seed, _batchIndex);
-                _parent._transformer.ScoreCore(_rows.AsSpan(0, _batchCount * d), _nll.AsSpan(0, _batchCount), seed);
-                _computed = true;
-            }
-            return _nll[position - _batchStart];
-        }
-
-        /// <summary>Reads the next batch of feature rows, checking sizes and finiteness.</summary>
-        private void ReadBatch()
+        /// <summary>Reads one feature row, checking its size and finiteness.</summary>
+        protected override void ReadRow(DataViewRowCursor ahead, long row, int slot)
         {
             int d = _parent._transformer.Dimension;
             string column = _parent._inputColumn;
-            _batchStart += _batchCount;
-            _batchCount = 0;
-            _batchIndex++;
-            _computed = false;
-            while (_batchCount < _parent._batchSize)
-            {
-                if (!_features!.MoveNext())
-                {
-                    _featuresDone = true;
-                    break;
-                }
-                _featureGetter!(ref _buffer);
-                long row = _features.Position;
-                var target = _rows.AsSpan(_batchCount * d, d);
-                int bad = FeatureColumnReader.CopyRow(_buffer, target, row, column, "input");
-                if (bad >= 0)
-                    throw new ArgumentException(
-                        $"Row {row} of column '{column}' holds {FeatureColumnReader.DescribeNonFinite(target[bad])} at slot {bad}; " +
-                        "the likelihood needs finite rows (filter them first, e.g. with mlContext.Data.FilterRowsByMissingValues).", "input");
-                _batchCount++;
-            }
+            _featureGetter!(ref _buffer);
+            var target = _rows.AsSpan(slot * d, d);
+            int bad = FeatureColumnReader.CopyRow(_buffer, target, row, column, "input");
+            if (bad >= 0)
+                throw new ArgumentException(
+                    $"Row {row} of column '{column}' holds {FeatureColumnReader.DescribeNonFinite(target[bad])} at slot {bad}; " +
+                    "the likelihood needs finite rows (filter them first, e.g. with mlContext.Data.FilterRowsByMissingValues).", "input");
         }
 
-        protected override void Dispose(bool disposing)
+        protected override void ComputeBatch(int rows, long batchIndex)
         {
-            if (disposing)
-            {
-                _inner.Dispose();
-                _features?.Dispose();
-            }
-            base.Dispose(disposing);
+            int d = _parent._transformer.Dimension;
+            _parent._transformer.ScoreCore(_rows.AsSpan(0, rows * d), _nll.AsSpan(0, rows), LikelihoodTransformer.BatchSeed(_parent._seed, batchIndex));
         }
     }
 }

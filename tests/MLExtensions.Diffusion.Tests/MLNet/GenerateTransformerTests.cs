@@ -249,6 +249,32 @@ public class GenerateTransformerTests
     }
 
     [Fact]
+    public void ReadingOnlySomeRows_SkipsBatchesWithoutShiftingTheRowsThatAreRead()
+    {
+        var model = Penguins.Value;
+        var options = Options(batch: 256);
+        var view = _context.Diffusion().Generate(model, 1000, seed: 4, options);
+        var all = ReadGenerated(view);
+        var generated = view.Schema[GenerateOptions.DefaultOutputColumnName];
+        VBuffer<float> buffer = default;
+        var read = new List<long>();
+        using (var cursor = view.GetRowCursor([generated]))
+        {
+            var getter = cursor.GetGetter<VBuffer<float>>(generated);
+            while (cursor.MoveNext())
+            {
+                // Rows 0-2, then nothing until row 700 (batches 1 and 2 are read past, not generated), then every 97th row.
+                long row = cursor.Position;
+                if (row >= 3 && row < 700 || row >= 700 && row % 97 != 0) continue;
+                getter(ref buffer);
+                Assert.Equal(all.AsSpan((int)row * 4, 4).ToArray(), buffer.DenseValues().ToArray());
+                read.Add(row);
+            }
+        }
+        Assert.Equal(new long[] { 0, 1, 2, 776, 873, 970 }, read);
+    }
+
+    [Fact]
     public void PathThermodynamicsColumns_EqualTheEngineAlongTheSameHeunTrajectory()
     {
         var model = Penguins.Value;
