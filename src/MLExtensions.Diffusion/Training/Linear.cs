@@ -4,7 +4,9 @@ namespace MLExtensions.Diffusion.Training;
 
 /// <summary>
 /// A dense layer y = act(x W^T + b) with W stored out x in (row-major) followed by b in the parameter slice, the bias
-/// and activation fused into one pass after the <see cref="Gemm"/>.
+/// and activation fused into one pass after the <see cref="Gemm"/>, run in fixed blocks of rows that the GEMM's worker
+/// threads share (as is the backward pass's activation gradient and bias-gradient sum), so results do not depend on
+/// the thread count.
 /// </summary>
 public sealed unsafe class Linear : Layer
 {
