@@ -128,9 +128,9 @@ internal static class GenerateProfile
         var bound = new BoundSession(model, options, session =>
         {
             var names = session.InputMetadata.Keys.ToArray();
-            var inputs = names.Select(name => session.InputMetadata[name].Dimensions[^1] == d && d > 1
-                ? OrtValue.CreateTensorValueFromMemory(noise, new long[] { batch, d })
-                : OrtValue.CreateTensorValueFromMemory(levels, new long[] { batch, 1 })).ToArray();
+            var inputs = names.Select(name => name is Onnx.NetworkOnnxExporter.InputM or Onnx.NetworkOnnxExporter.InputSigma
+                ? OrtValue.CreateTensorValueFromMemory(levels, new long[] { batch, 1 })
+                : OrtValue.CreateTensorValueFromMemory(noise, new long[] { batch, d })).ToArray();
             return (names, inputs, [session.OutputMetadata.Keys.First()], [OrtValue.CreateTensorValueFromMemory(new float[batch * d], new long[] { batch, d })]);
         });
         for (int i = 0; i < WarmUpRuns; i++) bound.Run();

@@ -14,6 +14,10 @@ public sealed unsafe class Linear : Layer
     /// the thread count).</summary>
     private const int BlockRows = 64;
 
+    /// <summary>Below this many elements (rows x outputs) the elementwise work stays on the calling thread: waking a
+    /// worker costs more than it saves. The blocks are the same either way.</summary>
+    private const int ParallelElements = 1 << 15;
+
     private readonly int _threads;
     private readonly BiasActivationJob _forwardJob = new();
     private readonly ActivationGradientJob _backwardJob = new();
@@ -78,11 +82,11 @@ public sealed unsafe class Linear : Layer
         fixed (float* pb = Bias)
         {
             _forwardJob.Set(pz, po, pb, n, Activation == Activation.SiLU);
-            GemmWorkerTeam.RunRows(_forwardJob, rows, BlockRows, Threads);
+            GemmWorkerTeam.RunRows(_forwardJob, rows, BlockRows, ThreadsFor(rows));
         }
     }
 
-    private int Threads => _threads == 0 ? Gemm.DefaultThreads : _threads;
+    private int ThreadsFor(int rows) => (long)rows * OutputSize < ParallelElements ? 1 : _threads == 0 ? Gemm.DefaultThreads : _threads;
 
     /// <summary>Tangent: dz = t W^T (the bias is constant), then dy = silu'(z) dz with z cached by the forward pass.</summary>
     internal override void Tangent(ReadOnlySpan<float> input, ReadOnlySpan<float> tangent, Span<float> tangentOutput, int rows)
@@ -119,7 +123,7 @@ public sealed unsafe class Linear : Layer
         fixed (float* pp = _biasPartials)
         {
             _backwardJob.Set(silu ? pz : null, pdy, silu ? pdz : pdy, ps, pp, n, BlockRows);
-            GemmWorkerTeam.RunRows(_backwardJob, rows, BlockRows, Threads);
+            GemmWorkerTeam.RunRows(_backwardJob, rows, BlockRows, ThreadsFor(rows));
         }
         var grads = Gradients;
         // dW += dz^T x  (dz stored rows x n = k' x m', x stored rows x k).
