@@ -1,6 +1,6 @@
 // Trains the models shipped in models/: (a) penguins (the four body measurements of samples/data/penguins.csv) and
 // (b) a 2-D mixture of three Gaussians. Per model it writes models/<name>/: model.zip (the library's format),
-// sampler.onnx (Heun, 20 steps, data units), network.onnx (standardised units), train.csv, heldout.csv and MODEL_CARD.md
+// sampler.onnx (the model's default sampling plan: Heun, 20 steps, data units), network.onnx (standardised units), train.csv, heldout.csv and MODEL_CARD.md
 // with held-out metrics (exact W2, sliced W2, MMD^2) of the model, of a fitted multivariate Gaussian and of the data's
 // own floor.
 // Usage: dotnet run -c Release --project samples/TrainShippedModels -- --out models [--steps-scale 1.0]
@@ -180,8 +180,8 @@ void Ship(string name, DiffusionModel model, ScoreMatchingOptions options, strin
     card.AppendLine("| file | what |");
     card.AppendLine("| --- | --- |");
     card.AppendLine("| `model.zip` | the model (`mlContext.Diffusion().LoadModel(path)`; format `MLExtensions.Diffusion.Model` v" +
-        $"{DiffusionModelArchive.FormatVersion}, which also carries the two ONNX graphs) |");
-    card.AppendLine(c, $"| `sampler.onnx` | the whole Heun 20-step generation in one graph: input `noise` [N, {d}] (standard normal), output `samples` [N, {d}] in data units; equals `model.GenerateFromNoise(noise)` (largest difference over {n} rows: {onnxError:E1} of a feature's std) |");
+        $"{DiffusionModelArchive.FormatVersion}, which also carries the sampling plan and the two ONNX graphs) |");
+    card.AppendLine(c, $"| `sampler.onnx` | the whole generation along the model's sampling plan ({model.SamplingPlan}) in one graph: input `noise` [N, {d}] (standard normal), output `samples` [N, {d}] in data units; equals `model.GenerateFromNoise(noise)` (largest difference over {n} rows: {onnxError:E1} of a feature's std) |");
     card.AppendLine(c, $"| `network.onnx` | the denoiser network: inputs `x` [N, {d}], `m` [N, 1], `sigma` [N, 1], output `x0` [N, {d}], all in standardised units z = (y - mean) / std |");
     card.AppendLine("| `train.csv`, `heldout.csv` | the training and held-out rows (finite rows only) |");
     card.AppendLine();

@@ -20,16 +20,18 @@ namespace MLExtensions.Diffusion.MLNet;
 /// <see cref="Denoiser"/>, the <see cref="Schedule"/>'s noise levels and every thermodynamic quantity computed from them
 /// (velocity fields, entropy production, Wasserstein speeds, ...) are in these z units, and the generating members
 /// (<see cref="Generate"/>, <see cref="GenerateFromNoise"/>, <see cref="GenerateDataView"/>, <see cref="Transform"/>,
-/// <see cref="ExportSamplerOnnx"/>) map the sampled z back to data units, y = mean + std z. With
+/// <see cref="ExportSamplerOnnx(ISampler?, int?)"/>) map the sampled z back to data units, y = mean + std z. With
 /// <see cref="FeatureScaling.Isotropic"/> the scaler is the identity and the diffusion runs in data units (up to the
 /// denoiser's own single scale).</para>
-/// <para>Generation starts at t_0 = times[0] (the schedule's largest noise level) from the Gaussian that matches the
-/// forward marginal's first two isotropic moments, x = m_0 mean + sqrt(m_0^2 scale^2 + sigma_0^2) eps with eps ~ N(0, I)
-/// and (mean, scale) of the denoiser's isotropic standardiser (all in z units), then runs an <see cref="ISampler"/> (default <see cref="HeunSampler"/>) down the
-/// EDM rho = 7 grid of <see cref="SamplingTimes"/> to t = 0, and de-standardises the result.</para>
-/// <para><see cref="Save(string)"/> also writes ONNX graphs of the network (<see cref="ExportNetworkOnnx"/>) and of the
-/// Heun 20-step sampler in data units (<see cref="ExportSamplerOnnx"/>) into the zip; loading rebuilds the model from the
-/// weights and does not read them.</para>
+/// <para>Generation follows the model's <see cref="SamplingPlan"/> (schedule, grid, solver; by default Heun with
+/// <see cref="ScoreMatchingOptions.SamplingSteps"/> steps on the EDM rho = 7 grid of <see cref="SamplingTimes"/>, from the top of
+/// the noise range the network was trained on). It starts at t_0 = times[0] from the Gaussian that matches the forward
+/// marginal's first two isotropic moments (<see cref="StartLaw"/>), runs the solver to t = 0, and de-standardises the
+/// result. <see cref="WithSamplingPlan"/> gives the same network another plan (e.g. one found by
+/// <c>mlContext.Diffusion().OptimizeSchedule</c>).</para>
+/// <para><see cref="Save(string)"/> also writes the plan and ONNX graphs of the network (<see cref="ExportNetworkOnnx"/>) and
+/// of the plan's whole generation in data units (<see cref="ExportSamplerOnnx(ISampler?, int?)"/>) into the zip; loading rebuilds
+/// the model from the weights and the plan and does not read the graphs.</para>
 /// <para><see cref="Transform"/> is the ML.NET face of the same map: it appends one generated row per input row as
 /// <see cref="ScoreMatchingOptions.GeneratedColumnName"/> (Heun, <see cref="ScoreMatchingOptions.SamplingSteps"/> steps;
 /// deterministic), from the standard-normal latents in the column <see cref="ScoreMatchingOptions.NoiseColumnName"/> when
@@ -53,8 +55,18 @@ public sealed class DiffusionModel : ITransformer
     private readonly Dictionary<string, byte[]> _additionalEntries;
     private readonly ScoreMatchingOptions _options;
 
+    /// <summary>How far above the top of <see cref="TrainedNoiseLevelRange"/> a plan may start: a factor of 6, which for
+    /// the default log-normal training law is exp(mean + 5 sd) of ln(sigma/m), about 121.</summary>
+    public const double FollowableNoiseLevelFactor = 6.0;
+
+    /// <summary>The number of standard deviations of the log-normal training law that <see cref="TrainedNoiseLevelRange"/>
+    /// spans on each side of its mean (3.5: all but 0.05 % of the training draws).</summary>
+    public const double TrainedRangeStandardDeviations = 3.5;
+
+    private readonly SamplingPlan _plan;
+
     internal DiffusionModel(NeuralDenoiser denoiser, NoiseSchedule schedule, Standardizer featureScaler, ScoreMatchingOptions options,
-        TrainingSummary summary, IReadOnlyDictionary<string, byte[]>? additionalEntries = null)
+        TrainingSummary summary, IReadOnlyDictionary<string, byte[]>? additionalEntries = null, SamplingPlan? plan = null)
     {
         if (featureScaler.Dimension != denoiser.Dimension)
             throw new ArgumentException($"The feature scaler has dimension {featureScaler.Dimension}, the denoiser {denoiser.Dimension}.", nameof(featureScaler));
@@ -64,6 +76,8 @@ public sealed class DiffusionModel : ITransformer
         _options = options.Clone();
         Summary = summary;
         _additionalEntries = additionalEntries is null ? [] : new Dictionary<string, byte[]>(additionalEntries, StringComparer.Ordinal);
+        _plan = plan ?? DefaultSamplingPlan(_options.SamplingSteps);
+        if (plan is not null) CheckFollowable(plan, nameof(plan));
     }
 
     /// <summary>Features per row, d.</summary>
@@ -74,8 +88,29 @@ public sealed class DiffusionModel : ITransformer
     /// <see cref="FeatureScaling.PerFeature"/>).</summary>
     public NeuralDenoiser Denoiser { get; }
 
-    /// <summary>The schedule the model samples along.</summary>
+    /// <summary>The schedule the model was trained with (<see cref="ScoreMatchingOptions.CreateSchedule"/>). Sampling follows
+    /// <see cref="SamplingPlan"/>'s schedule, which is this one unless a plan replaced it.</summary>
     public NoiseSchedule Schedule { get; }
+
+    /// <summary>How the model samples: schedule, grid and solver. Every generating member (<see cref="Generate"/>,
+    /// <see cref="GenerateFromNoise"/>, <see cref="GenerateDataView"/>, <see cref="Transform"/>, <see cref="ExportSamplerOnnx(ISampler?, int?)"/>,
+    /// <see cref="GenerateTransformer"/>) samples along its schedule; called without a solver or step count they use the
+    /// whole plan. The default is <see cref="DefaultSamplingPlan"/> with <see cref="ScoreMatchingOptions.SamplingSteps"/> steps.</summary>
+    public SamplingPlan SamplingPlan => _plan;
+
+    /// <summary>The noise levels sigma/m (z units) the network was trained on: exp(mean -/+ 3.5 sd) of the log-normal law
+    /// (<see cref="TrainedRangeStandardDeviations"/>), or, for <see cref="NoiseLevelDistribution.UniformTime"/>, the
+    /// training schedule's levels at <see cref="ScoreMatchingOptions.UniformTimeMin"/> and at MaxTime.</summary>
+    public (double Low, double High) TrainedNoiseLevelRange
+    {
+        get
+        {
+            if (_options.NoiseLevels == NoiseLevelDistribution.UniformTime)
+                return (Level(Schedule, _options.UniformTimeMin), Level(Schedule, Schedule.MaxTime));
+            double mean = _options.LogNormalMean, spread = TrainedRangeStandardDeviations * _options.LogNormalStandardDeviation;
+            return (Math.Exp(mean - spread), Math.Exp(mean + spread));
+        }
+    }
 
     /// <summary>The denoiser's own isotropic standardisation, learned at fit time on the scaled rows (close to the identity
     /// under <see cref="FeatureScaling.PerFeature"/>).</summary>
@@ -100,67 +135,98 @@ public sealed class DiffusionModel : ITransformer
     /// <summary>Always false: rows are generated in batches, not mapped one by one.</summary>
     public bool IsRowToRowMapper => false;
 
-    /// <summary>The sampling grid: steps + 1 decreasing times, EDM rho = 7 spacing of the noise level sigma / m from the
-    /// schedule's largest level down to min(0.002 scale, sigma_max / 2), then t = 0.</summary>
+    /// <summary>The default grid on the plan's schedule: steps + 1 decreasing times, EDM rho = 7 spacing of the noise level
+    /// sigma / m from the top of the range the network was trained on (the high end of <see cref="TrainedNoiseLevelRange"/>,
+    /// or the schedule's largest level if that is lower) down to min(0.002 scale, top / 2), then t = 0.</summary>
     /// <param name="steps">Solver steps, at least 1.</param>
+    /// <returns>The times.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> is not positive.</exception>
-    public double[] SamplingTimes(int steps)
+    public double[] SamplingTimes(int steps) => DefaultTimes(_plan.Schedule, steps);
+
+    /// <summary>The default plan: Heun (or <paramref name="sampler"/>) on the training schedule's default grid
+    /// (<see cref="SamplingTimes"/>), starting at the top of the trained noise range.</summary>
+    /// <param name="steps">Solver steps, at least 1.</param>
+    /// <param name="sampler">The solver (default Heun).</param>
+    /// <returns>The plan.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> is not positive or <paramref name="sampler"/> not defined.</exception>
+    public SamplingPlan DefaultSamplingPlan(int steps, GenerateSamplerKind sampler = GenerateSamplerKind.Heun) =>
+        new(Schedule, DefaultTimes(Schedule, steps), sampler);
+
+    /// <summary>A model that samples along <paramref name="plan"/> and is otherwise this one (same network, scaling, options
+    /// and summary; additional entries are kept).</summary>
+    /// <param name="plan">The plan.</param>
+    /// <returns>The new model; this one is unchanged.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="plan"/> is null.</exception>
+    /// <exception cref="ArgumentException">The plan starts at a noise level the network cannot follow: above
+    /// <see cref="FollowableNoiseLevelFactor"/> times the top of <see cref="TrainedNoiseLevelRange"/>.</exception>
+    public DiffusionModel WithSamplingPlan(SamplingPlan plan)
     {
-        if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps), steps, "'steps' must be at least 1.");
-        double top = Schedule.Sigma(Schedule.MaxTime) / Schedule.M(Schedule.MaxTime);
-        double bottom = Math.Min(0.002 * Standardizer.Scale[0], 0.5 * top);
-        return TimeGrid.EdmRho(Schedule, steps, bottom, top);
+        ArgumentNullException.ThrowIfNull(plan);
+        CheckFollowable(plan, nameof(plan));
+        return new DiffusionModel(Denoiser, Schedule, FeatureScaler, _options, Summary, _additionalEntries, plan);
+    }
+
+    /// <summary>The Gaussian generation starts from at the first time of <paramref name="plan"/>'s grid, matching the
+    /// forward marginal's first two isotropic moments: x = m_0 mean + sqrt(m_0^2 scale^2 + sigma_0^2) eps, eps ~ N(0, I),
+    /// with (mean, scale) of the denoiser's isotropic <see cref="Standardizer"/> (z units).</summary>
+    /// <param name="plan">The plan (null for <see cref="SamplingPlan"/>).</param>
+    /// <returns>The per-feature mean (z units) and the common standard deviation.</returns>
+    public (double[] Mean, double StandardDeviation) StartLaw(SamplingPlan? plan = null)
+    {
+        plan ??= _plan;
+        return StartMoments(plan.Schedule, plan.Times[0]);
     }
 
     /// <summary>Generates rows from seeded standard-normal latents.</summary>
     /// <param name="count">Rows to generate, at least 1.</param>
     /// <param name="seed">Seed of the latents (and of a stochastic sampler's noise): same seed, same rows.</param>
-    /// <param name="sampler">The solver (default <see cref="HeunSampler"/>).</param>
-    /// <param name="steps">Solver steps (default 20).</param>
+    /// <param name="sampler">The solver (null: the plan's).</param>
+    /// <param name="steps">Solver steps on the default grid of the plan's schedule (<see cref="SamplingTimes"/>); null: the
+    /// plan's grid.</param>
     /// <returns>count x <see cref="Dimension"/> floats, row-major, in data units.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> or <paramref name="steps"/> is not positive.</exception>
-    public float[] Generate(int count, int seed, ISampler? sampler = null, int steps = 20)
+    public float[] Generate(int count, int seed, ISampler? sampler = null, int? steps = null)
     {
         if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, "'count' must be at least 1.");
-        if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps), steps, "'steps' must be at least 1.");
+        var (schedule, times, solver) = Resolve(sampler, steps);
         var random = new Random(seed);
         var noise = new double[checked(count * Dimension)];
         StandardNormal.Fill(random, noise);
-        return Run(noise, sampler ?? new HeunSampler(), steps, random);
+        return Run(noise, schedule, times, solver, random);
     }
 
     /// <summary>Generates one row per latent row of <paramref name="noise"/> (standard-normal eps, row-major).</summary>
     /// <param name="noise">rows x d latents.</param>
-    /// <param name="sampler">The solver (default <see cref="HeunSampler"/>).</param>
-    /// <param name="steps">Solver steps (default 20).</param>
+    /// <param name="sampler">The solver (null: the plan's).</param>
+    /// <param name="steps">Solver steps on the default grid of the plan's schedule; null: the plan's grid.</param>
     /// <param name="seed">Seed of a stochastic sampler's noise (ignored by deterministic ones).</param>
     /// <returns>rows x d floats, in data units.</returns>
     /// <exception cref="ArgumentException"><paramref name="noise"/> is empty, not a multiple of d, or not finite.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> is not positive.</exception>
-    public float[] GenerateFromNoise(ReadOnlySpan<float> noise, ISampler? sampler = null, int steps = 20, int seed = 0)
+    public float[] GenerateFromNoise(ReadOnlySpan<float> noise, ISampler? sampler = null, int? steps = null, int seed = 0)
     {
         if (noise.IsEmpty || noise.Length % Dimension != 0)
             throw new ArgumentException($"The noise length {noise.Length} is not a positive multiple of the dimension {Dimension}.", nameof(noise));
-        if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps), steps, "'steps' must be at least 1.");
+        var (schedule, times, solver) = Resolve(sampler, steps);
         var x = new double[noise.Length];
         for (int i = 0; i < x.Length; i++)
         {
             if (!float.IsFinite(noise[i])) throw new ArgumentException($"The noise holds a non-finite value at index {i} (row {i / Dimension}).", nameof(noise));
             x[i] = noise[i];
         }
-        return Run(x, sampler ?? new HeunSampler(), steps, new Random(seed));
+        return Run(x, schedule, times, solver, new Random(seed));
     }
 
     /// <summary>Generates rows as an <see cref="IDataView"/> with one column of d floats.</summary>
     /// <param name="count">Rows to generate, at least 1.</param>
     /// <param name="seed">Seed of the latents.</param>
-    /// <param name="sampler">The solver (default <see cref="HeunSampler"/>).</param>
-    /// <param name="steps">Solver steps (default 20).</param>
+    /// <param name="sampler">The solver (null: the plan's).</param>
+    /// <param name="steps">Solver steps on the default grid of the plan's schedule; null: the plan's grid.</param>
     /// <param name="columnName">The column's name (default "Features").</param>
     /// <returns>A view whose rows are <see cref="Generate"/>'s rows; they are computed when the view is created.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> or <paramref name="steps"/> is not positive.</exception>
     /// <exception cref="ArgumentException"><paramref name="columnName"/> is null or blank.</exception>
-    public IDataView GenerateDataView(int count, int seed, ISampler? sampler = null, int steps = 20, string columnName = ScoreMatchingOptions.DefaultFeatureColumnName)
+    public IDataView GenerateDataView(int count, int seed, ISampler? sampler = null, int? steps = null, string columnName = ScoreMatchingOptions.DefaultFeatureColumnName)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(columnName);
         var rows = Generate(count, seed, sampler, steps);
@@ -185,7 +251,7 @@ public sealed class DiffusionModel : ITransformer
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) =>
         throw new NotSupportedException("DiffusionModel generates rows in batches and is not a row-to-row mapper; use Transform or Generate.");
 
-    /// <summary>Appends the generated column, one generated row per input row (Heun sampler,
+    /// <summary>Appends the generated column, one generated row per input row (the <see cref="SamplingPlan"/>: by default Heun,
     /// <see cref="ScoreMatchingOptions.SamplingSteps"/> steps). When the input has the column
     /// <see cref="ScoreMatchingOptions.NoiseColumnName"/>, row i is the sample reached from the latent in row i of it;
     /// otherwise row i is row i of <c>Generate(rows, <see cref="ScoreMatchingOptions.GenerationSeed"/>)</c> (so an ML.NET
@@ -199,16 +265,16 @@ public sealed class DiffusionModel : ITransformer
         ArgumentNullException.ThrowIfNull(input);
         bool hasNoise = CheckNoiseColumn(input.Schema, nameof(input));
         string noiseColumn = _options.NoiseColumnName;
-        int steps = _options.SamplingSteps, seed = _options.GenerationSeed;
+        int seed = _options.GenerationSeed;
         return new GeneratedDataView(input, _options.GeneratedColumnName, Dimension, input.GetRowCount(), () =>
         {
             if (!hasNoise)
             {
                 long rows = input.GetRowCount() ?? CountRows(input);
-                return rows == 0 ? [] : Generate(checked((int)rows), seed, new HeunSampler(), steps);
+                return rows == 0 ? [] : Generate(checked((int)rows), seed);
             }
             var noise = FeatureColumnReader.Read(input, noiseColumn, Dimension, dropNonFinite: false, out _, CancellationToken.None);
-            return noise.Length == 0 ? [] : GenerateFromNoise(noise, new HeunSampler(), steps);
+            return noise.Length == 0 ? [] : GenerateFromNoise(noise);
         });
     }
 
@@ -222,33 +288,52 @@ public sealed class DiffusionModel : ITransformer
     /// <summary>
     /// The whole generation as one ONNX graph (<see cref="SamplerGraphCompiler"/>), in data units: input <c>noise</c>
     /// [N, d] of standard-normal latents, output <c>samples</c> [N, d] equal to <see cref="GenerateFromNoise"/> of the same
-    /// latents (same start x = m_0 mean + spread noise, same grid <see cref="SamplingTimes"/>, then y = mean + std z of
+    /// latents (same schedule, start law <see cref="StartLaw"/>, grid and solver, then y = mean + std z of
     /// <see cref="FeatureScaler"/>), up to float32 rounding (about 1e-5 of each feature's scale).
     /// </summary>
-    /// <param name="sampler">The solver (default <see cref="HeunSampler"/>); one that <see cref="SamplerGraphCompiler"/>
+    /// <param name="sampler">The solver (null: the plan's); one that <see cref="SamplerGraphCompiler"/>
     /// supports. A stochastic one adds the input <c>step_noise</c>: filled by <see cref="SamplerGraph.FillStepNoise"/> from
     /// <c>new Random(seed)</c>, the graph reproduces <c>GenerateFromNoise(noise, sampler, steps, seed)</c> for batches of up to
     /// 4096 rows (the C# path draws per block of 4096 rows).</param>
-    /// <param name="steps">Solver steps (default 20).</param>
+    /// <param name="steps">Solver steps on the default grid of the plan's schedule; null: the plan's grid.</param>
     /// <returns>The compiled graph and its description.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> is not positive.</exception>
     /// <exception cref="ArgumentException"><paramref name="sampler"/> cannot be compiled.</exception>
-    public SamplerGraph ExportSamplerOnnx(ISampler? sampler = null, int steps = 20)
+    public SamplerGraph ExportSamplerOnnx(ISampler? sampler = null, int? steps = null)
     {
-        double[] times = SamplingTimes(steps);
-        var (shift, spread) = StartMoments(times[0]);
+        var (schedule, times, solver) = Resolve(sampler, steps);
+        return Compile(schedule, times, solver);
+    }
+
+    /// <summary>The whole generation along <paramref name="plan"/> as one ONNX graph, in data units (as
+    /// <see cref="ExportSamplerOnnx(ISampler?, int?)"/>; <c>WithSamplingPlan(plan).ExportSamplerOnnx()</c> gives the same graph).</summary>
+    /// <param name="plan">The plan.</param>
+    /// <returns>The compiled graph and its description.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="plan"/> is null.</exception>
+    /// <exception cref="ArgumentException">The plan starts at a noise level the network cannot follow.</exception>
+    public SamplerGraph ExportSamplerOnnx(SamplingPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        CheckFollowable(plan, nameof(plan));
+        return Compile(plan.Schedule, plan.Times.ToArray(), plan.CreateSampler());
+    }
+
+    private SamplerGraph Compile(NoiseSchedule schedule, double[] times, ISampler sampler)
+    {
+        var (shift, spread) = StartMoments(schedule, times[0]);
         var startScale = new double[Dimension];
         Array.Fill(startScale, spread);
-        return SamplerGraphCompiler.Compile(Denoiser, Schedule, times, sampler ?? new HeunSampler(),
+        return SamplerGraphCompiler.Compile(Denoiser, schedule, times, sampler,
             (shift, startScale), (FeatureScaler.Mean.ToArray(), FeatureScaler.Scale.ToArray()));
     }
 
     /// <summary>Writes the model to a zip file (atomically: a temporary file in the same folder, then a move), with the
-    /// ONNX graphs <c>onnx/network.onnx</c> (<see cref="ExportNetworkOnnx"/>) and <c>onnx/sampler-heun-20.onnx</c>
-    /// (<see cref="ExportSamplerOnnx"/> with Heun, 20 steps) beside the weights.</summary>
+    /// sampling plan and the ONNX graphs <c>onnx/network.onnx</c> (<see cref="ExportNetworkOnnx"/>) and <c>onnx/sampler.onnx</c>
+    /// (the plan's generation, <see cref="ExportSamplerOnnx(ISampler?, int?)"/>) beside the weights.</summary>
     /// <param name="path">The file to write (replaced if it exists).</param>
     /// <exception cref="ArgumentException"><paramref name="path"/> is null or blank.</exception>
     /// <exception cref="IOException">The file cannot be written.</exception>
+    /// <exception cref="NotSupportedException">The plan's schedule cannot be written (see <see cref="ScheduleJson"/>).</exception>
     public void Save(string path) => DiffusionModelArchive.Save(this, path);
 
     /// <summary>Not supported: ML.NET keeps its model format to its friend assemblies. Use <see cref="Save(string)"/>.</summary>
@@ -258,16 +343,45 @@ public sealed class DiffusionModel : ITransformer
             "DiffusionModel cannot be saved through mlContext.Model.Save (ML.NET keeps its model format to its own assemblies). " +
             "Use DiffusionModel.Save(path) and mlContext.Diffusion().LoadModel(path).");
 
-    private float[] Run(double[] eps, ISampler sampler, int steps, Random random)
+    /// <summary>The schedule, grid and solver of a generating call: the plan's schedule always; the plan's grid unless
+    /// <paramref name="steps"/> asks for the default grid with that many steps; the plan's solver unless one is given.</summary>
+    internal (NoiseSchedule Schedule, double[] Times, ISampler Sampler) Resolve(ISampler? sampler, int? steps)
+    {
+        if (steps is { } n && n < 1) throw new ArgumentOutOfRangeException(nameof(steps), n, "'steps' must be at least 1.");
+        double[] times = steps is { } count ? DefaultTimes(_plan.Schedule, count) : _plan.Times.ToArray();
+        return (_plan.Schedule, times, sampler ?? _plan.CreateSampler());
+    }
+
+    /// <summary>The default grid on <paramref name="schedule"/> (see <see cref="SamplingTimes"/>).</summary>
+    private double[] DefaultTimes(NoiseSchedule schedule, int steps)
+    {
+        if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps), steps, "'steps' must be at least 1.");
+        double top = Math.Min(Level(schedule, schedule.MaxTime), TrainedNoiseLevelRange.High);
+        double bottom = Math.Min(0.002 * Standardizer.Scale[0], 0.5 * top);
+        return TimeGrid.EdmRho(schedule, steps, bottom, top);
+    }
+
+    private void CheckFollowable(SamplingPlan plan, string paramName)
+    {
+        double limit = FollowableNoiseLevelFactor * TrainedNoiseLevelRange.High, top = plan.TopNoiseLevel;
+        if (!(top <= limit))
+            throw new ArgumentException(
+                $"The plan starts at noise level sigma/m = {top:G4}, which the network cannot follow: it was trained on levels up to " +
+                $"{TrainedNoiseLevelRange.High:G4} and a plan may start at most {FollowableNoiseLevelFactor} times higher ({limit:G4}). " +
+                "Start the grid at a lower time.", paramName);
+    }
+
+    private static double Level(NoiseSchedule schedule, double t) => schedule.Sigma(t) / schedule.M(t);
+
+    private float[] Run(double[] eps, NoiseSchedule schedule, double[] times, ISampler sampler, Random random)
     {
         int d = Dimension;
-        double[] times = SamplingTimes(steps);
-        var (shift, spread) = StartMoments(times[0]);
+        var (shift, spread) = StartMoments(schedule, times[0]);
         for (int i = 0; i < eps.Length; i++) eps[i] = shift[i % d] + spread * eps[i];
         for (int start = 0; start < eps.Length; start += ChunkRows * d)
         {
             int length = Math.Min(ChunkRows * d, eps.Length - start);
-            sampler.Sample(Denoiser, Schedule, times, eps.AsSpan(start, length), random);
+            sampler.Sample(Denoiser, schedule, times, eps.AsSpan(start, length), random);
         }
         var result = new float[eps.Length];
         ReadOnlySpan<double> outerMean = FeatureScaler.Mean, outerScale = FeatureScaler.Scale;
@@ -275,11 +389,11 @@ public sealed class DiffusionModel : ITransformer
         return result;
     }
 
-    /// <summary>The start x = shift + spread eps at t0: shift = m_0 mean, spread = sqrt(m_0^2 scale^2 + sigma_0^2) of the
-    /// denoiser's isotropic standardiser (z units).</summary>
-    internal (double[] Shift, double Spread) StartMoments(double t0)
+    /// <summary>The start x = shift + spread eps at t0 of <paramref name="schedule"/>: shift = m_0 mean, spread =
+    /// sqrt(m_0^2 scale^2 + sigma_0^2) of the denoiser's isotropic standardiser (z units).</summary>
+    internal (double[] Shift, double Spread) StartMoments(NoiseSchedule schedule, double t0)
     {
-        double m0 = Schedule.M(t0), s0 = Schedule.Sigma(t0), scale = Standardizer.Scale[0];
+        double m0 = schedule.M(t0), s0 = schedule.Sigma(t0), scale = Standardizer.Scale[0];
         var shift = new double[Dimension];
         for (int j = 0; j < shift.Length; j++) shift[j] = m0 * Standardizer.Mean[j];
         return (shift, Math.Sqrt(m0 * m0 * scale * scale + s0 * s0));

@@ -12,17 +12,21 @@ namespace MLExtensions.Diffusion.MLNet;
 /// <summary>
 /// The model file: one zip with <c>manifest.json</c> (format name <see cref="FormatName"/>, <see cref="FormatVersion"/>,
 /// dimension, parameter count, creation time, library version, extra entry names), <c>options.json</c> (the training
-/// options), <c>schedule.json</c>, <c>feature-scaler.json</c> (the outer per-feature scaling of
+/// options), <c>schedule.json</c> (the training schedule, <see cref="Schedules.ScheduleJson"/>), <c>sampling-plan.json</c>
+/// (<see cref="DiffusionModel.SamplingPlan"/>, <see cref="SamplingPlan.ToJson"/>; since version 3), <c>feature-scaler.json</c> (the outer per-feature scaling of
 /// <see cref="DiffusionModel.FeatureScaler"/>: mean and scale, doubles; since version 2), <c>standardizer.json</c> (the
 /// denoiser's isotropic mean and scale, doubles), <c>network.json</c> (architecture,
 /// parametrisation, sigma_data, parameter count), <c>network.bin</c> (header "MLXDNET1", int32 parameter count, then the
 /// float parameters, all little-endian, in <see cref="TimeConditionedMlp.Parameters"/> order), <c>summary.json</c>,
-/// <c>model-card.md</c>, the ONNX graphs <c>onnx/network.onnx</c> and <c>onnx/sampler-heun-20.onnx</c> (since version 2;
-/// <see cref="DiffusionModel.ExportNetworkOnnx"/> and <see cref="DiffusionModel.ExportSamplerOnnx"/> with Heun, 20 steps,
-/// for ONNX Runtime users; <see cref="Load"/> does not read them), and any additional entries.
+/// <c>model-card.md</c>, the ONNX graphs <c>onnx/network.onnx</c> and <c>onnx/sampler.onnx</c> (since version 3; version 2
+/// wrote <c>onnx/sampler-heun-20.onnx</c>; <see cref="DiffusionModel.ExportNetworkOnnx"/> and the plan's whole generation,
+/// <see cref="DiffusionModel.ExportSamplerOnnx(Samplers.ISampler?, int?)"/>, for ONNX Runtime users; <see cref="Load"/> does not
+/// read them), and any additional entries.
 /// </summary>
 /// <remarks>
-/// <para>Versions: 1 had no <c>feature-scaler.json</c> and no ONNX entries; such files still load, with the identity
+/// <para>Versions: 3 added the sampling plan and wrote <c>schedule.json</c> for any supported schedule (family and
+/// parameters, or knots); files of versions 1 and 2 load with the default plan
+/// (<see cref="DiffusionModel.DefaultSamplingPlan"/>). 1 had no <c>feature-scaler.json</c> and no ONNX entries; such files still load, with the identity
 /// scaler and <see cref="ScoreMatchingOptions.FeatureScaling"/> = <see cref="FeatureScaling.Isotropic"/> (what they
 /// were trained with); ONNX entries a version-1 file carried as additional entries are dropped on load (they are
 /// written afresh on save).</para>
@@ -39,13 +43,21 @@ public static class DiffusionModelArchive
     public const string FormatName = "MLExtensions.Diffusion.Model";
 
     /// <summary>The format version this library writes and the newest it reads.</summary>
-    public const int FormatVersion = 2;
+    public const int FormatVersion = 3;
 
     /// <summary>The entry holding the ONNX network graph (<see cref="DiffusionModel.ExportNetworkOnnx"/>).</summary>
     public const string NetworkOnnxEntry = "onnx/network.onnx";
 
-    /// <summary>The entry holding the ONNX Heun 20-step sampler graph in data units (<see cref="DiffusionModel.ExportSamplerOnnx"/>).</summary>
-    public const string SamplerOnnxEntry = "onnx/sampler-heun-20.onnx";
+    /// <summary>The entry holding the ONNX graph of the plan's whole generation in data units
+    /// (<see cref="DiffusionModel.ExportSamplerOnnx(Samplers.ISampler?, int?)"/>).</summary>
+    public const string SamplerOnnxEntry = "onnx/sampler.onnx";
+
+    /// <summary>The Heun 20-step sampler graph entry of version-2 files (reserved then, so never among their additional
+    /// entries; a version-1 writer may have listed it as one).</summary>
+    private const string Version2SamplerOnnxEntry = "onnx/sampler-heun-20.onnx";
+
+    /// <summary>The entry holding the sampling plan (since version 3).</summary>
+    public const string SamplingPlanEntry = "sampling-plan.json";
 
     private const string Manifest = "manifest.json", OptionsEntry = "options.json", ScheduleEntry = "schedule.json",
         StandardizerEntry = "standardizer.json", NetworkEntry = "network.json", WeightsEntry = "network.bin",
@@ -68,7 +80,7 @@ public static class DiffusionModelArchive
     /// <summary>The entry names the format itself uses; additional entries may not take them.</summary>
     public static IReadOnlyList<string> ReservedEntryNames { get; } =
         [Manifest, OptionsEntry, ScheduleEntry, FeatureScalerEntry, StandardizerEntry, NetworkEntry, WeightsEntry, SummaryEntry, CardEntry,
-            NetworkOnnxEntry, SamplerOnnxEntry];
+            NetworkOnnxEntry, SamplerOnnxEntry, SamplingPlanEntry];
 
     /// <summary>Writes <paramref name="model"/> to <paramref name="path"/> atomically.</summary>
     /// <param name="model">The model.</param>
@@ -79,6 +91,8 @@ public static class DiffusionModelArchive
     /// <exception cref="ArgumentException"><paramref name="path"/> is blank, or an additional entry name is empty, rooted,
     /// contains "..", a backslash, or a reserved name.</exception>
     /// <exception cref="IOException">The file cannot be written (the target is left as it was).</exception>
+    /// <exception cref="NotSupportedException">The training schedule or the plan's schedule cannot be written as JSON
+    /// (<see cref="Schedules.ScheduleJson"/>); nothing is written.</exception>
     public static void Save(DiffusionModel model, string path, IReadOnlyDictionary<string, byte[]>? additionalEntries = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -142,8 +156,8 @@ public static class DiffusionModelArchive
             DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture), LibraryVersion, extras.Keys.Order(StringComparer.Ordinal).ToArray());
         WriteJson(zip, Manifest, manifest);
         WriteJson(zip, OptionsEntry, o);
-        WriteJson(zip, ScheduleEntry, new ScheduleDocument(o.Schedule, model.Schedule.Name, o.ScheduleTau, o.ScheduleEndCutoff,
-            o.VpBetaMin, o.VpBetaMax, o.VpCosineOffset, o.VeSigmaMax, model.Schedule.MaxTime));
+        WriteBytes(zip, ScheduleEntry, Encoding.UTF8.GetBytes(Schedules.ScheduleJson.Serialize(model.Schedule)));
+        WriteBytes(zip, SamplingPlanEntry, Encoding.UTF8.GetBytes(model.SamplingPlan.ToJson()));
         WriteJson(zip, FeatureScalerEntry, new StandardizerDocument(model.FeatureScaler.Mean.ToArray(), model.FeatureScaler.Scale.ToArray()));
         WriteJson(zip, StandardizerEntry, new StandardizerDocument(model.Standardizer.Mean.ToArray(), model.Standardizer.Scale.ToArray()));
         var n = network.Options;
@@ -158,7 +172,7 @@ public static class DiffusionModelArchive
         WriteJson(zip, SummaryEntry, model.Summary);
         WriteBytes(zip, CardEntry, Encoding.UTF8.GetBytes(ModelCard(model)));
         WriteBytes(zip, NetworkOnnxEntry, model.ExportNetworkOnnx().ToBytes());
-        WriteBytes(zip, SamplerOnnxEntry, model.ExportSamplerOnnx(new Samplers.HeunSampler(), 20).Model.ToBytes());
+        WriteBytes(zip, SamplerOnnxEntry, model.ExportSamplerOnnx().Model.ToBytes());
         foreach (var name in manifest.AdditionalEntries) WriteBytes(zip, name, extras[name]);
     }
 
@@ -175,7 +189,6 @@ public static class DiffusionModelArchive
         // Version 1 predates the outer scaling: its models were trained on unscaled rows.
         if (manifest.Version < 2) options.FeatureScaling = FeatureScaling.Isotropic;
         options.Validate();
-        var scheduleDoc = ReadJson<ScheduleDocument>(zip, ScheduleEntry, path);
         var standardizerDoc = ReadJson<StandardizerDocument>(zip, StandardizerEntry, path);
         var networkDoc = ReadJson<NetworkDocument>(zip, NetworkEntry, path);
         var summary = ReadJson<TrainingSummary>(zip, SummaryEntry, path);
@@ -186,12 +199,7 @@ public static class DiffusionModelArchive
         if (networkDoc.ParameterCount != manifest.ParameterCount)
             throw Invalid(path, $"network.json has {networkDoc.ParameterCount} parameters but the manifest says {manifest.ParameterCount}.");
 
-        var schedule = new ScoreMatchingOptions
-        {
-            Schedule = scheduleDoc.Kind, ScheduleTau = scheduleDoc.Tau, ScheduleEndCutoff = scheduleDoc.EndCutoff, VpBetaMin = scheduleDoc.VpBetaMin,
-            VpBetaMax = scheduleDoc.VpBetaMax, VpCosineOffset = scheduleDoc.VpCosineOffset, VeSigmaMax = scheduleDoc.VeSigmaMax,
-        }.CreateSchedule();
-        if (schedule.Name != scheduleDoc.Name) throw Invalid(path, $"schedule.json names '{scheduleDoc.Name}' but its parameters give '{schedule.Name}'.");
+        var schedule = ReadSchedule(zip, manifest.Version, options, path);
 
         var mlp = new MlpOptions
         {
@@ -240,11 +248,60 @@ public static class DiffusionModelArchive
         var extras = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         foreach (var name in manifest.AdditionalEntries ?? [])
         {
-            if (manifest.Version < 2 && name is NetworkOnnxEntry or SamplerOnnxEntry) continue;
+            if (manifest.Version < 2 && name is NetworkOnnxEntry or SamplerOnnxEntry or Version2SamplerOnnxEntry) continue;
             if (ReservedEntryNames.Contains(name)) throw Invalid(path, $"the manifest lists the reserved entry '{name}' as additional.");
             extras[name] = ReadBytes(zip, name, path);
         }
-        return new DiffusionModel(denoiser, schedule, featureScaler, options, summary, extras);
+        SamplingPlan? plan = null;
+        if (manifest.Version >= 3)
+        {
+            try
+            {
+                plan = SamplingPlan.FromJson(Encoding.UTF8.GetString(ReadBytes(zip, SamplingPlanEntry, path)));
+            }
+            catch (InvalidDataException e)
+            {
+                throw Invalid(path, $"{SamplingPlanEntry} is invalid: {e.Message}", e);
+            }
+        }
+        try
+        {
+            return new DiffusionModel(denoiser, schedule, featureScaler, options, summary, extras, plan);
+        }
+        catch (ArgumentException e)
+        {
+            throw Invalid(path, $"{SamplingPlanEntry} holds a plan this model cannot use: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The training schedule: from the family parameters (versions 1-2) or <see cref="Schedules.ScheduleJson"/>
+    /// (version 3); a schedule other than the options' family becomes <see cref="ScoreMatchingOptions.CustomSchedule"/>.</summary>
+    private static Schedules.NoiseSchedule ReadSchedule(ZipArchive zip, int version, ScoreMatchingOptions options, string path)
+    {
+        if (version < 3)
+        {
+            var doc = ReadJson<ScheduleDocument>(zip, ScheduleEntry, path);
+            var old = new ScoreMatchingOptions
+            {
+                Schedule = doc.Kind, ScheduleTau = doc.Tau, ScheduleEndCutoff = doc.EndCutoff, VpBetaMin = doc.VpBetaMin,
+                VpBetaMax = doc.VpBetaMax, VpCosineOffset = doc.VpCosineOffset, VeSigmaMax = doc.VeSigmaMax,
+            }.CreateSchedule();
+            if (old.Name != doc.Name) throw Invalid(path, $"schedule.json names '{doc.Name}' but its parameters give '{old.Name}'.");
+            return old;
+        }
+        string json = Encoding.UTF8.GetString(ReadBytes(zip, ScheduleEntry, path));
+        Schedules.NoiseSchedule schedule;
+        try
+        {
+            schedule = Schedules.ScheduleJson.Deserialize(json);
+        }
+        catch (InvalidDataException e)
+        {
+            throw Invalid(path, $"schedule.json is invalid: {e.Message}", e);
+        }
+        if (Schedules.ScheduleJson.Serialize(options.CreateSchedule()) != Schedules.ScheduleJson.Serialize(schedule))
+            options.CustomSchedule = schedule;
+        return schedule;
     }
 
     private static string LibraryVersion =>
@@ -271,7 +328,8 @@ public static class DiffusionModelArchive
         Row("feature scaling", o.FeatureScaling == FeatureScaling.PerFeature
             ? $"per feature (diffusion in standardised units): mean [{Join(model.FeatureScaler.Mean)}], std [{Join(model.FeatureScaler.Scale)}]"
             : "isotropic (no per-feature scaling)");
-        Row("schedule", model.Schedule);
+        Row("schedule (training)", model.Schedule);
+        Row("sampling plan", model.SamplingPlan);
         Row("parametrisation", model.Denoiser.Parametrisation);
         Row("network", $"MLP width {o.Width}, depth {o.Depth}, residual {o.Residual}, layer norm {o.LayerNorm}, {s.ParameterCount} parameters");
         Row("training rows", s.Rows);
@@ -334,6 +392,7 @@ public static class DiffusionModelArchive
 
     private sealed record ManifestDocument(string Format, int Version, int Dimension, int ParameterCount, string Created, string LibraryVersion, string[] AdditionalEntries);
 
+    /// <summary>schedule.json of versions 1 and 2.</summary>
     private sealed record ScheduleDocument(ScheduleKind Kind, string Name, double Tau, double EndCutoff, double VpBetaMin, double VpBetaMax,
         double VpCosineOffset, double VeSigmaMax, double MaxTime);
 

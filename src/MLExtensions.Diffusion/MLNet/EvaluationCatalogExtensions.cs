@@ -19,7 +19,7 @@ public static class EvaluationCatalogExtensions
     /// min(n, m, <see cref="EvaluationOptions.MaxExactW2Rows"/>) rows, <see cref="MaximumMeanDiscrepancy.UnbiasedSquared(ReadOnlySpan{double}, ReadOnlySpan{double}, int)"/>.</para>
     /// <para>Thermodynamics: <see cref="Thermodynamics.EntropyProduction.MonteCarloIntegrate(Schedules.NoiseSchedule, Denoisers.IDenoiser, ReadOnlySpan{double}, int, Random, double, double?, double)"/>
     /// with the model's denoiser and <see cref="EvaluationOptions.ThermodynamicSamples"/> pairs (y resampled from the
-    /// held-out rows), from 0 to the schedule's MaxTime; efficiency as in <see cref="DiffusionMetrics.Efficiency"/>.</para>
+    /// held-out rows), from 0 to MaxTime of the schedule the model samples along (its plan's); efficiency as in <see cref="DiffusionMetrics.Efficiency"/>.</para>
     /// <para>NLL: <see cref="LikelihoodTransformer.Score"/> over all held-out rows with <see cref="EvaluationOptions.Likelihood"/>.</para>
     /// </remarks>
     /// <param name="catalog">The diffusion catalog.</param>
@@ -46,7 +46,7 @@ public static class EvaluationCatalogExtensions
         int n = held.Length / d;
         if (n < 2) throw new ArgumentException($"The held-out data have {n} rows; at least 2 are needed.", nameof(heldOut));
 
-        var sampler = options.Sampler ?? new HeunSampler();
+        var (schedule, times, sampler) = model.Resolve(options.Sampler, options.SamplingSteps);
         int generatedRows = options.GeneratedRows ?? n;
         var random = new Random(options.Seed);
         ReadOnlySpan<double> mean = model.FeatureScaler.Mean, scale = model.FeatureScaler.Scale;
@@ -58,8 +58,8 @@ public static class EvaluationCatalogExtensions
         double w2 = DiscreteOptimalTransport.W2(generated.AsSpan(0, w2Rows * d), z.AsSpan(0, w2Rows * d), d);
         double mmd2 = MaximumMeanDiscrepancy.UnbiasedSquared(generated, z, d);
 
-        var (integral, endpoint, efficiency) = DiffusionEvaluator.Thermodynamics(model.Denoiser, model.Schedule, z, options.ThermodynamicSamples, new Random(random.Next()));
-        int nfe = DiffusionEvaluator.Nfe(model.Denoiser, model.Schedule, model.SamplingTimes(options.SamplingSteps), sampler);
+        var (integral, endpoint, efficiency) = DiffusionEvaluator.Thermodynamics(model.Denoiser, schedule, z, options.ThermodynamicSamples, new Random(random.Next()));
+        int nfe = DiffusionEvaluator.Nfe(model.Denoiser, schedule, times, sampler);
 
         double meanNll = double.NaN;
         if (options.ComputeLikelihood)

@@ -26,11 +26,12 @@ public sealed class EvaluationOptions
     /// min(held-out, generated, this) rows of each set are matched.</summary>
     public int MaxExactW2Rows { get; set; } = 2000;
 
-    /// <summary>The generating solver (default <see cref="HeunSampler"/>).</summary>
+    /// <summary>The generating solver; null (the default) for the model's <see cref="DiffusionModel.SamplingPlan"/> solver.</summary>
     public ISampler? Sampler { get; set; }
 
-    /// <summary>Solver steps of the generation (default 20).</summary>
-    public int SamplingSteps { get; set; } = 20;
+    /// <summary>Solver steps of the generation on the default grid (<see cref="DiffusionModel.SamplingTimes"/>); null (the
+    /// default) for the plan's grid.</summary>
+    public int? SamplingSteps { get; set; }
 
     /// <summary>Monte Carlo pairs (y, eps) of the entropy-production integrals, y resampled from the held-out rows (default 512; at least 2).</summary>
     public int ThermodynamicSamples { get; set; } = 512;
@@ -55,7 +56,7 @@ public sealed class EvaluationOptions
         if (GeneratedRows is { } g && g < 2) throw new ArgumentOutOfRangeException(nameof(GeneratedRows), g, "'GeneratedRows' must be at least 2.");
         if (Projections <= 0) throw new ArgumentOutOfRangeException(nameof(Projections), Projections, "'Projections' must be positive.");
         if (MaxExactW2Rows < 1) throw new ArgumentOutOfRangeException(nameof(MaxExactW2Rows), MaxExactW2Rows, "'MaxExactW2Rows' must be at least 1.");
-        if (SamplingSteps <= 0) throw new ArgumentOutOfRangeException(nameof(SamplingSteps), SamplingSteps, "'SamplingSteps' must be positive.");
+        if (SamplingSteps is { } steps && steps <= 0) throw new ArgumentOutOfRangeException(nameof(SamplingSteps), steps, "'SamplingSteps' must be positive.");
         if (ThermodynamicSamples < 2) throw new ArgumentOutOfRangeException(nameof(ThermodynamicSamples), ThermodynamicSamples, "'ThermodynamicSamples' must be at least 2.");
         Likelihood?.Validate();
     }

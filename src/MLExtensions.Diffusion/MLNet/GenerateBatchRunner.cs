@@ -59,7 +59,7 @@ internal abstract class GenerateBatchRunner : IDisposable
         if (_thermoRows.Length < n) _thermoRows = new double[Latents.Length];
         var x = _thermoRows.AsSpan(0, n);
         Owner.StartState(Latents.AsSpan(0, n), x);
-        PathThermodynamics.IntegrateHeun(model.Denoiser, model.Schedule, Owner.Times, x, kineticAction.AsSpan(0, rows), entropyProduced.AsSpan(0, rows));
+        PathThermodynamics.IntegrateHeun(model.Denoiser, Owner.Plan!.Schedule, Owner.Times, x, kineticAction.AsSpan(0, rows), entropyProduced.AsSpan(0, rows));
         if (samples is not null) Owner.ToDataUnits(x, samples.AsSpan(0, n));
     }
 
@@ -136,7 +136,7 @@ internal abstract class GenerateBatchRunner : IDisposable
     private abstract class SamplerLoop(GenerateTransformer owner, int capacity) : GenerateBatchRunner(owner, capacity)
     {
         private readonly double[] _x = new double[capacity * owner.Dimension];
-        private readonly ISampler _sampler = owner.Options.CreateSampler();
+        private readonly ISampler _sampler = owner.Plan!.CreateSampler();
 
         protected abstract IDenoiser Denoiser { get; }
 
@@ -146,7 +146,7 @@ internal abstract class GenerateBatchRunner : IDisposable
             int n = rows * Owner.Dimension;
             var x = _x.AsSpan(0, n);
             Owner.StartState(Latents.AsSpan(0, n), x);
-            _sampler.Sample(Denoiser, model.Schedule, Owner.Times, x);
+            _sampler.Sample(Denoiser, Owner.Plan!.Schedule, Owner.Times, x);
             Owner.ToDataUnits(x, Samples.AsSpan(0, n));
         }
     }

@@ -42,12 +42,14 @@ public sealed class GenerateOptions
     /// <summary>The generated column, a vector of d floats in data units (default "Generated").</summary>
     public string OutputColumnName { get; set; } = DefaultOutputColumnName;
 
-    /// <summary>The solver (default <see cref="GenerateSamplerKind.Heun"/>).</summary>
-    public GenerateSamplerKind Sampler { get; set; } = GenerateSamplerKind.Heun;
+    /// <summary>The solver; null (the default) for the model's <see cref="DiffusionModel.SamplingPlan"/> solver (Heun unless a
+    /// plan replaced it).</summary>
+    public GenerateSamplerKind? Sampler { get; set; }
 
-    /// <summary>Solver steps on the model's grid <see cref="DiffusionModel.SamplingTimes"/> (default 20; Heun makes
+    /// <summary>Solver steps on the default grid <see cref="DiffusionModel.SamplingTimes"/> of the plan's schedule; null (the
+    /// default) for the grid of the model's <see cref="DiffusionModel.SamplingPlan"/> (by default 20 steps; Heun makes
     /// 2 x steps - 1 network evaluations).</summary>
-    public int Steps { get; set; } = 20;
+    public int? Steps { get; set; }
 
     /// <summary>The engine (default <see cref="GenerateEngine.OnnxGraph"/>).</summary>
     public GenerateEngine Engine { get; set; } = GenerateEngine.OnnxGraph;
@@ -102,13 +104,13 @@ public sealed class GenerateOptions
             throw new ArgumentException($"'{nameof(InputColumnName)}' must not be blank.", nameof(InputColumnName));
         if (string.IsNullOrWhiteSpace(OutputColumnName))
             throw new ArgumentException($"'{nameof(OutputColumnName)}' must not be blank.", nameof(OutputColumnName));
-        if (Steps < 1) throw new ArgumentOutOfRangeException(nameof(Steps), Steps, $"'{nameof(Steps)}' must be at least 1.");
+        if (Steps is { } steps && steps < 1) throw new ArgumentOutOfRangeException(nameof(Steps), steps, $"'{nameof(Steps)}' must be at least 1.");
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, $"'{nameof(BatchSize)}' must be at least 1.");
-        if (!Enum.IsDefined(Sampler)) throw new ArgumentOutOfRangeException(nameof(Sampler), Sampler, "Unknown sampler.");
+        if (Sampler is { } sampler && !Enum.IsDefined(sampler)) throw new ArgumentOutOfRangeException(nameof(Sampler), sampler, "Unknown sampler.");
         if (!Enum.IsDefined(Engine)) throw new ArgumentOutOfRangeException(nameof(Engine), Engine, "Unknown engine.");
         if (AttachPathThermodynamics)
         {
-            if (Sampler != GenerateSamplerKind.Heun)
+            if (Sampler is { } kind && kind != GenerateSamplerKind.Heun)
                 throw new ArgumentOutOfRangeException(nameof(Sampler), Sampler,
                     $"'{nameof(AttachPathThermodynamics)}' integrates along the Heun trajectory; set '{nameof(Sampler)}' to Heun.");
             if (OutputColumnName is KineticActionColumnName or EntropyProducedColumnName)
@@ -131,12 +133,4 @@ public sealed class GenerateOptions
         }
     }
 
-    /// <summary>The solver object of <see cref="Sampler"/>.</summary>
-    internal ISampler CreateSampler() => Sampler switch
-    {
-        GenerateSamplerKind.Euler => new EulerSampler(),
-        GenerateSamplerKind.Ddim => new DdimSampler(),
-        GenerateSamplerKind.DpmSolverPlusPlus2M => new DpmSolverPlusPlus2M(),
-        _ => new HeunSampler(),
-    };
 }

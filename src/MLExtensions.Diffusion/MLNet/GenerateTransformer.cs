@@ -18,7 +18,8 @@ namespace MLExtensions.Diffusion.MLNet;
 /// values from <c>new Random(s)</c>, long seeds folded to <c>unchecked((int)(s ^ (s &gt;&gt; 32)))</c>, uint seeds
 /// reinterpreted; note that <see cref="Random"/> gives s and -s the same sequence), or a known-size vector of d floats
 /// holding the standard-normal latent itself. The latent is then mapped as <see cref="DiffusionModel.GenerateFromNoise"/>
-/// maps it: same start, grid <see cref="DiffusionModel.SamplingTimes"/>(<see cref="GenerateOptions.Steps"/>), solver and
+/// maps it: the model's <see cref="DiffusionModel.SamplingPlan"/> (or its schedule with <see cref="GenerateOptions.Steps"/> steps
+/// on the default grid and the solver <see cref="GenerateOptions.Sampler"/>, when set; <see cref="Plan"/>), same start, solver and
 /// de-standardisation, so every engine returns that method's rows up to float32 rounding.</para>
 /// <para>Output: the input columns, then <see cref="GenerateOptions.OutputColumnName"/> (d floats, data units) and, with
 /// <see cref="GenerateOptions.AttachPathThermodynamics"/>, the float columns <c>KineticAction</c> and
@@ -45,7 +46,6 @@ namespace MLExtensions.Diffusion.MLNet;
 public sealed class GenerateTransformer : ITransformer, IDisposable
 {
     private readonly GenerateOptions _options;
-    private readonly double[] _times = [];
     private readonly double[] _shift = [];
     private readonly double _spread;
     private readonly LikelihoodTransformer? _likelihood;
@@ -65,8 +65,12 @@ public sealed class GenerateTransformer : ITransformer, IDisposable
         _options.Validate();
         Model = model;
         Dimension = model.Dimension;
-        _times = model.SamplingTimes(_options.Steps);
-        (_shift, _spread) = model.StartMoments(_times[0]);
+        var (schedule, times, _) = model.Resolve(null, _options.Steps);
+        Plan = new SamplingPlan(schedule, times, _options.Sampler ?? model.SamplingPlan.Sampler);
+        if (_options.AttachPathThermodynamics && Plan.Sampler != GenerateSamplerKind.Heun)
+            throw new ArgumentOutOfRangeException(nameof(options), Plan.Sampler,
+                $"'{nameof(GenerateOptions.AttachPathThermodynamics)}' integrates along the Heun trajectory, but the model's plan uses {Plan.Sampler}; set '{nameof(GenerateOptions.Sampler)}' to Heun.");
+        (_shift, _spread) = model.StartLaw(Plan);
         _likelihood = _options.AttachNll ? CreateLikelihood(model, _options.Likelihood) : null;
         try
         {
@@ -76,9 +80,9 @@ public sealed class GenerateTransformer : ITransformer, IDisposable
                 return;
             }
             var onnx = _options.Engine == GenerateEngine.OnnxGraph
-                ? model.ExportSamplerOnnx(_options.CreateSampler(), _options.Steps).Model
+                ? model.ExportSamplerOnnx(Plan).Model
                 : model.ExportNetworkOnnx();
-            ModelName = _options.Engine == GenerateEngine.OnnxGraph ? $"compiled {_options.Sampler} sampler graph" : "exported network graph";
+            ModelName = _options.Engine == GenerateEngine.OnnxGraph ? $"compiled {Plan.Sampler} sampler graph" : "exported network graph";
             var settings = ResolveSettings(_options.SessionSettings);
             Session = OnnxSessionFactory.Create(onnx, settings);
             ExecutionProvider = settings.ExecutionProvider;
@@ -113,7 +117,7 @@ public sealed class GenerateTransformer : ITransformer, IDisposable
         ExecutionProvider = provider;
     }
 
-    /// <summary>Loads a compiled sampler graph (<see cref="DiffusionModel.ExportSamplerOnnx"/>, e.g. a shipped
+    /// <summary>Loads a compiled sampler graph (<see cref="DiffusionModel.ExportSamplerOnnx(Samplers.ISampler?, int?)"/>, e.g. a shipped
     /// <c>sampler.onnx</c>: input <c>noise</c> [N, d], output <c>samples</c> [N, d] in data units) as a generator. The graph
     /// fixes the solver and steps; <see cref="GenerateOptions.Sampler"/> and <see cref="GenerateOptions.Steps"/> are not used.</summary>
     /// <param name="path">The <c>.onnx</c> file.</param>
@@ -174,7 +178,11 @@ public sealed class GenerateTransformer : ITransformer, IDisposable
 
     internal InferenceSession? Session { get; }
 
-    internal ReadOnlySpan<double> Times => _times;
+    internal ReadOnlySpan<double> Times => Plan!.Times;
+
+    /// <summary>The plan this generator runs (schedule, grid, solver); null for one loaded from a sampler file, whose graph
+    /// fixes them.</summary>
+    public SamplingPlan? Plan { get; }
 
     /// <summary>The input schema plus the generated column(s).</summary>
     /// <exception cref="ArgumentNullException"><paramref name="inputSchema"/> is null.</exception>

@@ -23,8 +23,15 @@ public sealed class ScoreMatchingOptions
     /// <summary>The training column: a known-size vector of <see cref="float"/> (default "Features").</summary>
     public string FeatureColumnName { get; set; } = DefaultFeatureColumnName;
 
-    /// <summary>The schedule family the model samples along (default <see cref="ScheduleKind.Cosine"/>).</summary>
+    /// <summary>The schedule family the model is trained with and, by default, samples along (default
+    /// <see cref="ScheduleKind.Cosine"/>); ignored when <see cref="CustomSchedule"/> is set.</summary>
     public ScheduleKind Schedule { get; set; } = ScheduleKind.Cosine;
+
+    /// <summary>Any <see cref="NoiseSchedule"/> (tabulated, Gaussian-OT, a fitted path, ...) to use instead of the
+    /// <see cref="Schedule"/> family; null (the default) for the family. It must be one that <see cref="ScheduleJson"/> can
+    /// write, so that the model can be saved. Saved in the model's <c>schedule.json</c>, not in <c>options.json</c>.</summary>
+    [JsonIgnore]
+    public NoiseSchedule? CustomSchedule { get; set; }
 
     /// <summary>Final time tau of the Cosine, CondOt, VpLinear and VpCosine schedules (default 1).</summary>
     public double ScheduleTau { get; set; } = 1.0;
@@ -191,13 +198,17 @@ public sealed class ScoreMatchingOptions
         {
             throw new ArgumentOutOfRangeException(nameof(Schedule), Schedule, $"The {Schedule} schedule rejects its parameters: {e.Message}");
         }
+        if (CustomSchedule is not null && !ScheduleJson.CanSerialize(CustomSchedule))
+            throw new ArgumentException(
+                $"The option {nameof(CustomSchedule)} holds a {CustomSchedule.GetType().Name} ('{CustomSchedule.Name}'), which cannot be saved with the model; " +
+                "use a built-in family or tabulate it (TabulatedSchedule).", nameof(CustomSchedule));
         if (NoiseLevels == NoiseLevelDistribution.UniformTime && !(UniformTimeMin < schedule.MaxTime))
             Throw(nameof(UniformTimeMin), UniformTimeMin, $"must lie below the schedule's MaxTime = {schedule.MaxTime}");
     }
 
-    /// <summary>The schedule these options describe.</summary>
+    /// <summary>The schedule these options describe: <see cref="CustomSchedule"/> if set, else the <see cref="Schedule"/> family.</summary>
     /// <exception cref="ArgumentException">The schedule parameters are invalid.</exception>
-    public NoiseSchedule CreateSchedule() => Schedule switch
+    public NoiseSchedule CreateSchedule() => CustomSchedule ?? Schedule switch
     {
         ScheduleKind.Cosine => new CosineSchedule(ScheduleTau, ScheduleEndCutoff),
         ScheduleKind.CondOt => new CondOtSchedule(ScheduleTau, ScheduleEndCutoff),

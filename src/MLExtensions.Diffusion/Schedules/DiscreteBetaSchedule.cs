@@ -86,6 +86,9 @@ public sealed class DiscreteBetaSchedule : NoiseSchedule
     /// <summary>The number of chain steps T (= <see cref="NoiseSchedule.Tau"/>).</summary>
     public int Steps => _betas.Length;
 
+    /// <summary>The betas, beta_1..beta_T (<see cref="Betas"/>[k - 1] = beta_k), as given to <see cref="FromBetas"/>.</summary>
+    public ReadOnlySpan<double> Betas => _betas;
+
     /// <inheritdoc />
     public override string Name => "discrete-beta";
 

@@ -81,11 +81,25 @@ public sealed class TabulatedSchedule : NoiseSchedule
             _maxTime = Tau;
         }
         EndCutoff = _m[n - 1] == 0 ? endCutoff : 0;
+        RequestedEndCutoff = endCutoff;
         CheckInteriorTemperature();
     }
 
     /// <summary>The number of knots.</summary>
     public int Count => _t.Length;
+
+    /// <summary>The knot times t_k, as given to the constructor.</summary>
+    public ReadOnlySpan<double> KnotTimes => _t;
+
+    /// <summary>The knot signal scales m_k, as given to the constructor.</summary>
+    public ReadOnlySpan<double> KnotM => _m;
+
+    /// <summary>The knot noise scales sigma_k, as given to the constructor.</summary>
+    public ReadOnlySpan<double> KnotSigma => _s;
+
+    /// <summary>The end cut-off passed to the constructor (kept so that the schedule can be rebuilt from its knots);
+    /// <see cref="EndCutoff"/> is the one applied.</summary>
+    public double RequestedEndCutoff { get; }
 
     /// <summary>The relative end cut-off applied (0 unless the last m is 0).</summary>
     public double EndCutoff { get; }

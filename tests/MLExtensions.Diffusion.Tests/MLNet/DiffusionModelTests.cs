@@ -90,13 +90,22 @@ public class DiffusionModelTests(DiffusionModelFixture fixture) : IClassFixture<
     }
 
     [Fact]
-    public void SamplingTimes_DecreaseFromMaxTimeToZero()
+    public void SamplingTimes_DecreaseFromTheTopOfTheTrainedNoiseRangeToZero()
     {
         var times = Model.SamplingTimes(10);
         Assert.Equal(11, times.Length);
         Assert.Equal(0, times[^1]);
-        Assert.True(Math.Abs(times[0] - Model.Schedule.MaxTime) < 1e-6 * Model.Schedule.Tau);
+        // Log-normal training law ln(sigma/m) ~ N(-1.2, 1.2^2): the default grid starts at exp(-1.2 + 3.5 x 1.2) = exp(3).
+        var o = Model.Options;
+        double top = Math.Exp(o.LogNormalMean + 3.5 * o.LogNormalStandardDeviation);
+        Assert.Equal(Math.Exp(3.0), top, 12);
+        Assert.Equal(top, Model.TrainedNoiseLevelRange.High, 12);
+        Assert.Equal(top, Model.Schedule.Sigma(times[0]) / Model.Schedule.M(times[0]), 1e-9 * top);
         for (int i = 1; i < times.Length; i++) Assert.True(times[i] < times[i - 1]);
+        // The default plan is Heun on that grid with SamplingSteps steps.
+        Assert.Equal(Model.SamplingTimes(o.SamplingSteps), Model.SamplingPlan.Times.ToArray());
+        Assert.Equal(GenerateSamplerKind.Heun, Model.SamplingPlan.Sampler);
+        Assert.Same(Model.Schedule, Model.SamplingPlan.Schedule);
     }
 
     [Fact]
@@ -376,6 +385,11 @@ public class DiffusionModelTests(DiffusionModelFixture fixture) : IClassFixture<
         using (var zip = ZipFile.Open(path, ZipArchiveMode.Update))
         {
             zip.GetEntry("feature-scaler.json")!.Delete();
+            zip.GetEntry(DiffusionModelArchive.SamplingPlanEntry)!.Delete();
+            // Versions 1 and 2 wrote the schedule family and its parameters.
+            zip.GetEntry("schedule.json")!.Delete();
+            using (var schedule = new StreamWriter(zip.CreateEntry("schedule.json").Open()))
+                schedule.Write("""{"Kind":"Cosine","Name":"cosine","Tau":1,"EndCutoff":0.001,"VpBetaMin":0.1,"VpBetaMax":20,"VpCosineOffset":0.008,"VeSigmaMax":80,"MaxTime":0.999}""");
             var entry = zip.GetEntry("manifest.json")!;
             JsonObject json;
             using (var reader = new StreamReader(entry.Open())) json = JsonNode.Parse(reader.ReadToEnd())!.AsObject();
