@@ -28,6 +28,12 @@ namespace MLExtensions.Diffusion.Thermodynamics;
 /// in time gives eta &lt;= c1; Cauchy-Schwarz in x with the conserved D0 gives the instantaneous form and
 /// c1 &lt;= c2), so the cut-off changes the numbers by O(eps) but never the ordering. The OT path is regular at
 /// u = 1 and uses t_end = tau.</para>
+/// <para>Choices. By default (the behaviour before these options existed) the reference law is R = P_{t_end}
+/// (<see cref="SpeedAccuracyReference.EndMarginal"/>) and eta divides by t_end (<see cref="SpeedAccuracyDuration.EndTime"/>).
+/// <c>reference</c> = <see cref="SpeedAccuracyReference.StandardNormal"/> measures D0 = chi2(Ptilde || N(0, 1)) and
+/// W1(N(0, 1), Ptilde) instead (the flow still starts from Ptilde at t_end; c1 uses that D0); <c>duration</c> =
+/// <see cref="SpeedAccuracyDuration.Tau"/> divides eta by tau. On the OT path both choices coincide with the defaults
+/// (t_end = tau, P_tau = N(0, 1)).</para>
 /// <para>The kinetic energy here is a small internal 1-D quadrature of integral nu^2 P dx, pending the general
 /// entropy-production code.</para>
 /// </remarks>
@@ -56,19 +62,23 @@ public static class SpeedAccuracyRelation
     /// <param name="perturbation">The start law Ptilde.</param>
     /// <param name="quantileLevels">N, the number of quantile levels; at least 16.</param>
     /// <param name="timePanels">The number of Gauss-Legendre time panels; at least 1.</param>
+    /// <param name="reference">The law R that D0 and W1(R, Ptilde) are measured against; default P_{t_end} (see remarks).</param>
+    /// <param name="duration">The duration in eta; default t_end (see remarks).</param>
     /// <returns>The result.</returns>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="data"/> is not 1-D or not a Gaussian (mixture); or
     /// <paramref name="perturbation"/> gives an infinite or undefined chi-square against P_tau, or equals P_tau (D0 = 0);
     /// or its quantiles are not finite.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="quantileLevels"/> or <paramref name="timePanels"/> is too small.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="quantileLevels"/> or <paramref name="timePanels"/> is too
+    /// small, or <paramref name="reference"/> or <paramref name="duration"/> is not a defined value.</exception>
     public static SpeedAccuracyResult Compute(NoiseSchedule schedule, IMarginalDensity data, StartPerturbation perturbation,
-        int quantileLevels = DefaultQuantileLevels, int timePanels = DefaultTimePanels)
+        int quantileLevels = DefaultQuantileLevels, int timePanels = DefaultTimePanels,
+        SpeedAccuracyReference reference = SpeedAccuracyReference.EndMarginal, SpeedAccuracyDuration duration = SpeedAccuracyDuration.EndTime)
     {
         ArgumentNullException.ThrowIfNull(schedule);
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(perturbation);
-        return Compute(new GaussianPathMarginals1D(schedule, data), perturbation, quantileLevels, timePanels);
+        return Compute(new GaussianPathMarginals1D(schedule, data), perturbation, quantileLevels, timePanels, reference, duration);
     }
 
     /// <summary>The relation for the exact 1-D optimal-transport path.</summary>
@@ -76,26 +86,38 @@ public static class SpeedAccuracyRelation
     /// <param name="perturbation">The start law Ptilde.</param>
     /// <param name="quantileLevels">N, the number of quantile levels; at least 16.</param>
     /// <param name="timePanels">The number of Gauss-Legendre time panels; at least 1.</param>
+    /// <param name="reference">The law R that D0 and W1(R, Ptilde) are measured against; default P_{t_end} (see remarks).</param>
+    /// <param name="duration">The duration in eta; default t_end (see remarks).</param>
     /// <returns>The result.</returns>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="perturbation"/> gives an infinite or undefined chi-square
     /// against P_tau = N(0, 1), or equals it (D0 = 0); or its quantiles are not finite.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="quantileLevels"/> or <paramref name="timePanels"/> is too small.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="quantileLevels"/> or <paramref name="timePanels"/> is too
+    /// small, or <paramref name="reference"/> or <paramref name="duration"/> is not a defined value.</exception>
     public static SpeedAccuracyResult Compute(OptimalTransportPath1D path, StartPerturbation perturbation,
-        int quantileLevels = DefaultQuantileLevels, int timePanels = DefaultTimePanels)
+        int quantileLevels = DefaultQuantileLevels, int timePanels = DefaultTimePanels,
+        SpeedAccuracyReference reference = SpeedAccuracyReference.EndMarginal, SpeedAccuracyDuration duration = SpeedAccuracyDuration.EndTime)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(perturbation);
-        return Compute((IMarginalPath1D)path, perturbation, quantileLevels, timePanels);
+        return Compute((IMarginalPath1D)path, perturbation, quantileLevels, timePanels, reference, duration);
     }
 
-    private static SpeedAccuracyResult Compute(IMarginalPath1D path, StartPerturbation perturbation, int quantileLevels, int timePanels)
+    private static SpeedAccuracyResult Compute(IMarginalPath1D path, StartPerturbation perturbation, int quantileLevels, int timePanels,
+        SpeedAccuracyReference reference, SpeedAccuracyDuration duration)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(quantileLevels, 16);
         ArgumentOutOfRangeException.ThrowIfLessThan(timePanels, 1);
+        if (!Enum.IsDefined(reference))
+            throw new ArgumentOutOfRangeException(nameof(reference), reference, "'reference' is not a defined SpeedAccuracyReference.");
+        if (!Enum.IsDefined(duration))
+            throw new ArgumentOutOfRangeException(nameof(duration), duration, "'duration' is not a defined SpeedAccuracyDuration.");
         double tEnd = path.PathEndTime;
         ILaw1D end = path.MarginalAt(tEnd);
-        double d0 = ChiSquareDivergence1D.Compute(perturbation, end, nameof(perturbation));
+        bool standardNormal = reference == SpeedAccuracyReference.StandardNormal;
+        ILaw1D referenceLaw = standardNormal ? new GaussianMixture1D([1.0], [0.0], [1.0]) : end;
+        double d0 = ChiSquareDivergence1D.Compute(perturbation, referenceLaw, nameof(perturbation));
+        double etaDuration = duration == SpeedAccuracyDuration.Tau ? path.PathTau : tEnd;
 
         // Quantile levels of P (p_i) and of Ptilde carried to P_tau levels r_i, as tail probabilities.
         int n = quantileLevels;
@@ -132,6 +154,14 @@ public static class SpeedAccuracyRelation
         }
 
         double w1Start = W1At(tEnd), w1End = W1At(0);
+        if (standardNormal)
+        {
+            // W1(N(0, 1), Ptilde) on the same quantile levels (Ptilde's quantiles directly).
+            double s = 0;
+            for (int i = 0; i < n; i++)
+                s += Math.Abs(GaussianMixture1D.NormalQuantile(levels[i], upper[i]) - tilde.Quantile(levels[i], upper[i]));
+            w1Start = s / n;
+        }
         int nodes = 4 * timePanels;
         var times = new double[nodes];
         var weights = new double[nodes];
@@ -179,7 +209,9 @@ public static class SpeedAccuracyRelation
             W1Start = w1Start,
             W1End = w1End,
             DeltaW1FromRate = -integratedRate,
-            Eta = deltaW1 * deltaW1 / (tEnd * d0),
+            Eta = deltaW1 * deltaW1 / (etaDuration * d0),
+            Reference = reference,
+            EtaDuration = etaDuration,
             C1 = c1,
             C2 = c2,
             Times = times,
