@@ -309,4 +309,27 @@ public class SpeedAccuracyRelationTests(ITestOutputHelper output)
         Assert.Equal("duration", Assert.Throws<ArgumentOutOfRangeException>(
             () => SpeedAccuracyRelation.Compute(schedule, data, p, duration: (SpeedAccuracyDuration)7)).ParamName);
     }
+
+    [Theory]
+    [InlineData(1.2)]
+    [InlineData(0.7)]
+    public void QuantileRuleRelativeErrorForAPureVarianceChange(double scale)
+    {
+        // Data N(0, 1) on the (variance-preserving) cosine path keeps P_t = N(0, 1), so W1(P_tau, Ptilde) and W1(q, p) are
+        // both W1(N(0, 1), N(0, s^2)) = |1 - s| sqrt(2 / pi). The midpoint quantile rule underestimates it by a relative
+        // 1.06e-4 at the default N = 2000 (the number quoted in SpeedAccuracyRelation.DefaultQuantileLevels), about 1/N.
+        var schedule = new CosineSchedule();
+        var data = GaussianDenoiser.Isotropic([0.0], 1.0);
+        double exact = Math.Abs(1 - scale) * Math.Sqrt(2 / Math.PI);
+        var expected = new Dictionary<int, double> { [1000] = -2.214e-4, [SpeedAccuracyRelation.DefaultQuantileLevels] = -1.063e-4, [4000] = -5.12e-5 };
+        foreach (var (levels, relative) in expected)
+        {
+            var r = SpeedAccuracyRelation.Compute(schedule, data, StartPerturbation.VarianceChange(scale), levels, 4);
+            double measured = (r.W1Start - exact) / exact;
+            output.WriteLine($"s = {scale}, N = {levels}: relative error {measured:E3}");
+            Assert.Equal(relative, measured, 0.01 * Math.Abs(relative));
+            Assert.Equal(r.W1Start, r.W1End, 1e-6 * exact);
+        }
+        Assert.Equal(2000, SpeedAccuracyRelation.DefaultQuantileLevels);
+    }
 }

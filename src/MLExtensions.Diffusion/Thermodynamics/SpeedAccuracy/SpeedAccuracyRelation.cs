@@ -14,6 +14,8 @@ namespace MLExtensions.Diffusion.Thermodynamics;
 /// monotone map Q_{P_t} o F_{P_tau}: the quantile of Ptilde_t at level p is the quantile of P_t at level
 /// r(p) = F_{P_tau}(Q_Ptilde(p)), with no ODE error. Levels p_i = (i + 1/2) / N (midpoint rule, N =
 /// <c>quantileLevels</c>), carried as lower- or upper-tail probabilities so levels near 1 keep their precision.
+/// With the default N = 2000 the W1 values carry a relative quadrature error of about 1e-4 (measured: -1.06e-4 for a
+/// pure variance change N(0, 1) -&gt; N(0, s^2); see <see cref="DefaultQuantileLevels"/>).
 /// W1(P_t, Ptilde_t) = integral_0^1 |Q_{P_t}(p) - Q_{Ptilde_t}(p)| dp. Every quantile moves with the flow,
 /// d/dt Q(p) = nu_t(Q(p)), so d/dt W1 = integral sign(Q_P - Q_Ptilde) (nu_t(Q_P) - nu_t(Q_Ptilde)) dp exactly in t.
 /// c1 and c2 are integrated by composite 4-point Gauss-Legendre on <c>timePanels</c> equal panels of [0, t_end]
@@ -40,6 +42,12 @@ namespace MLExtensions.Diffusion.Thermodynamics;
 public static class SpeedAccuracyRelation
 {
     /// <summary>The default number of quantile levels N.</summary>
+    /// <remarks>
+    /// Measured quadrature accuracy of the midpoint quantile rule: for a pure variance change N(0, 1) -&gt; N(0, s^2)
+    /// (exact W1 = |1 - s| sqrt(2/pi)) the computed W1 is low by a relative 1.06e-4 at N = 2000, independent of s; the
+    /// error falls about as 1/N (2.2e-4 at N = 1000, 5.1e-5 at N = 4000), from the Gaussian tails beyond the outermost
+    /// levels. Test: SpeedAccuracyRelationTests.QuantileRuleRelativeErrorForAPureVarianceChange.
+    /// </remarks>
     public const int DefaultQuantileLevels = 2000;
 
     /// <summary>The default number of time panels (4 Gauss-Legendre nodes each).</summary>
