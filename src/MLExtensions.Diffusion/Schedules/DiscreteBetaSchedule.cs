@@ -47,6 +47,41 @@ public sealed class DiscreteBetaSchedule : NoiseSchedule
     }
 
     /// <summary>
+    /// The chain with the given cumulative products: <paramref name="alphaBars"/>[k - 1] = abar_k = prod_{j &lt;= k} alpha_j,
+    /// k = 1..T (e.g. a DDPM <c>alphas_cumprod</c> table), so beta_k = 1 - abar_k / abar_{k-1} with abar_0 = 1.
+    /// </summary>
+    /// <remarks>
+    /// A leading entry exactly 1 is read as abar_0 and dropped, so both [abar_1, ..., abar_T] and [1, abar_1, ..., abar_T]
+    /// are accepted (abar_1 &lt; 1 always, so this is unambiguous). beta_k is computed as -expm1(ln abar_k - ln abar_{k-1}),
+    /// which keeps its relative accuracy for small betas; <see cref="AlphaBar"/> then returns the given values to rounding.
+    /// </remarks>
+    /// <param name="alphaBars">Finite, strictly decreasing values in (0, 1] with at most the first equal to 1, and at least
+    /// one value below 1.</param>
+    /// <returns>The schedule with T = the number of values below 1.</returns>
+    /// <exception cref="ArgumentException"><paramref name="alphaBars"/> has no value below 1, holds a non-finite value or a
+    /// value outside (0, 1], or is not strictly decreasing (the message names the index).</exception>
+    public static DiscreteBetaSchedule FromAlphaBars(ReadOnlySpan<double> alphaBars)
+    {
+        ScheduleValidation.RequireAllFinite(alphaBars, nameof(alphaBars));
+        for (int k = 0; k < alphaBars.Length; k++)
+            if (!(alphaBars[k] > 0 && alphaBars[k] <= 1))
+                throw new ArgumentException($"alphaBars[{k}] = {alphaBars[k]} is not in (0, 1].", nameof(alphaBars));
+        ScheduleValidation.RequireStrictlyDecreasing(alphaBars, nameof(alphaBars));
+        var products = alphaBars.Length > 0 && alphaBars[0] == 1 ? alphaBars[1..] : alphaBars;
+        if (products.Length == 0)
+            throw new ArgumentException("At least one cumulative product below 1 is needed.", nameof(alphaBars));
+        var betas = new double[products.Length];
+        double previous = 0; // ln abar_0
+        for (int k = 0; k < products.Length; k++)
+        {
+            double current = Math.Log(products[k]);
+            betas[k] = -ElementaryFunctions.ExpM1(current - previous);
+            previous = current;
+        }
+        return new DiscreteBetaSchedule(betas);
+    }
+
+    /// <summary>
     /// The schedule of Li et al. (arXiv:2306.09251): beta_1 = T^-c0 and
     /// beta_{t+1} = (c1 log T / T) min{beta_1 (1 + c1 log T / T)^t, 1} for t = 1..T-1.
     /// </summary>

@@ -29,23 +29,31 @@ public static class TimeGrid
         for (int i = 0; i <= steps; i++) times[i] = start + (tEnd - start) * i / steps;
         times[0] = start;
         times[steps] = tEnd;
-        RequireResolved(times);
+        RequireResolved(times, nameof(steps));
         return times;
     }
 
     /// <summary>
-    /// Times uniform in the log-SNR lambda: lambda_i = lambda(tStart) + (i / steps) (lambda(tEnd) - lambda(tStart)),
-    /// t_i = <see cref="NoiseSchedule.TimeAtLogSnr"/>(lambda_i). tEnd must be positive because lambda(0) = +infinity.
+    /// Times uniform in the log-SNR lambda: lambda_i = lambda(tStart) + (i / (n - 1)) (lambda(tEnd) - lambda(tStart)),
+    /// i = 0..n-1, t_i = <see cref="NoiseSchedule.TimeAtLogSnr"/>(lambda_i). tEnd must be positive because lambda(0) = +infinity.
     /// </summary>
+    /// <remarks>
+    /// Without <paramref name="appendZero"/> (the default, unchanged behaviour) the grid is the n = steps + 1 log-SNR-uniform
+    /// times and ends at tEnd &gt; 0, so a sampler stops at the noise level of tEnd. With it, as in
+    /// <see cref="EdmRho"/>, the grid is the n = steps log-SNR-uniform times from tStart to tEnd followed by t = 0: the last
+    /// step goes from tEnd to noise-free data (with steps = 1 the grid is [tStart, 0]).
+    /// </remarks>
     /// <param name="schedule">The schedule.</param>
     /// <param name="steps">Number of steps; at least 1.</param>
     /// <param name="tStart">First (largest) time; defaults to <see cref="NoiseSchedule.MaxTime"/>.</param>
-    /// <param name="tEnd">Last (smallest) time, in (0, tStart); defaults to <see cref="DefaultLogSnrEndFraction"/> times tau.</param>
-    /// <returns>steps + 1 strictly decreasing times, with the endpoints exactly tStart and tEnd.</returns>
+    /// <param name="tEnd">Last log-SNR-uniform time, in (0, tStart); defaults to <see cref="DefaultLogSnrEndFraction"/> times tau.</param>
+    /// <param name="appendZero">Whether the grid ends with a final step to t = 0 (see remarks); default false.</param>
+    /// <returns>steps + 1 strictly decreasing times, starting exactly at tStart and ending exactly at tEnd, or at 0 with
+    /// <paramref name="appendZero"/>.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="schedule"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">steps &lt; 1, or the times are non-finite, outside (0, MaxTime] or not tEnd &lt; tStart.</exception>
     /// <exception cref="ArgumentException">The log-SNR does not change between tEnd and tStart, or too many steps to resolve.</exception>
-    public static double[] UniformLogSnr(NoiseSchedule schedule, int steps, double? tStart = null, double? tEnd = null)
+    public static double[] UniformLogSnr(NoiseSchedule schedule, int steps, double? tStart = null, double? tEnd = null, bool appendZero = false)
     {
         ArgumentNullException.ThrowIfNull(schedule);
         double end = tEnd ?? DefaultLogSnrEndFraction * schedule.Tau;
@@ -54,11 +62,46 @@ public static class TimeGrid
         if (!(l1 > l0))
             throw new ArgumentException(
                 $"The log-SNR must increase from tStart to tEnd, but lambda({start}) = {l0} and lambda({end}) = {l1}.", nameof(tEnd));
+        int count = appendZero ? steps : steps + 1;
         var times = new double[steps + 1];
-        for (int i = 1; i < steps; i++) times[i] = schedule.TimeAtLogSnr(l0 + (l1 - l0) * i / steps);
+        for (int i = 1; i < count - 1; i++) times[i] = schedule.TimeAtLogSnr(l0 + (l1 - l0) * i / (count - 1));
         times[0] = start;
-        times[steps] = end;
-        RequireResolved(times);
+        if (count > 1) times[count - 1] = end;
+        if (appendZero) times[steps] = 0;
+        RequireResolved(times, nameof(steps));
+        return times;
+    }
+
+    /// <summary>
+    /// Times of <paramref name="schedule"/> at which its noise level sigma_t / m_t takes the given values: the inverse of
+    /// the noise level, by lambda = -ln(sigma/m) and <see cref="NoiseSchedule.TimeAtLogSnr"/> (the same map as
+    /// <see cref="EdmRho"/>). Level 0 maps to t = 0. On <see cref="VeSchedule"/> the times are the levels themselves.
+    /// </summary>
+    /// <param name="schedule">The schedule.</param>
+    /// <param name="noiseLevels">At least two finite, non-negative, strictly decreasing noise levels sigma/m, the first at most
+    /// the schedule's noise level at MaxTime (0 can only be the last).</param>
+    /// <returns>One time per level, strictly decreasing, within [0, MaxTime].</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="schedule"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The first level exceeds the largest noise level sigma/m the schedule
+    /// reaches at MaxTime (the message gives it).</exception>
+    /// <exception cref="ArgumentException">Fewer than two levels, a non-finite or negative level, levels not strictly
+    /// decreasing, or two levels the schedule's noise level cannot tell apart in double precision.</exception>
+    public static double[] FromNoiseLevels(NoiseSchedule schedule, ReadOnlySpan<double> noiseLevels)
+    {
+        ArgumentNullException.ThrowIfNull(schedule);
+        if (noiseLevels.Length < 2)
+            throw new ArgumentException($"A grid needs at least two noise levels, but 'noiseLevels' has {noiseLevels.Length}.", nameof(noiseLevels));
+        ScheduleValidation.RequireAllFinite(noiseLevels, nameof(noiseLevels));
+        for (int i = 0; i < noiseLevels.Length; i++)
+        {
+            if (noiseLevels[i] < 0)
+                throw new ArgumentException($"Noise levels must be non-negative, but noiseLevels[{i}] = {noiseLevels[i]}.", nameof(noiseLevels));
+        }
+        ScheduleValidation.RequireStrictlyDecreasing(noiseLevels, nameof(noiseLevels));
+        RequireReachable(schedule, noiseLevels[0], nameof(noiseLevels));
+        var times = new double[noiseLevels.Length];
+        for (int i = 0; i < times.Length; i++) times[i] = TimeAtNoiseLevel(schedule, noiseLevels[i]);
+        RequireResolved(times, nameof(noiseLevels));
         return times;
     }
 
@@ -111,16 +154,13 @@ public static class TimeGrid
         ArgumentNullException.ThrowIfNull(schedule);
         if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps), steps, "'steps' must be at least 1.");
         ValidateKarras(sigmaMin, sigmaMax, rho);
-        double top = schedule.Sigma(schedule.MaxTime) / schedule.M(schedule.MaxTime);
-        if (sigmaMax > top * (1 + 1e-12))
-            throw new ArgumentOutOfRangeException(nameof(sigmaMax), sigmaMax,
-                $"'sigmaMax' exceeds the largest noise level sigma/m = {top} that schedule '{schedule.Name}' reaches at MaxTime = {schedule.MaxTime}.");
+        RequireReachable(schedule, sigmaMax, nameof(sigmaMax));
         int count = appendZero ? steps : steps + 1;
         double[] levels = KarrasNoiseLevels(count, sigmaMin, sigmaMax, rho);
         var times = new double[steps + 1];
-        for (int i = 0; i < count; i++) times[i] = schedule.TimeAtLogSnr(-Math.Log(levels[i]));
+        for (int i = 0; i < count; i++) times[i] = TimeAtNoiseLevel(schedule, levels[i]);
         if (appendZero) times[steps] = 0;
-        RequireResolved(times);
+        RequireResolved(times, nameof(steps));
         return times;
     }
 
@@ -171,14 +211,27 @@ public static class TimeGrid
         ScheduleValidation.RequireFinitePositive(rho, nameof(rho));
     }
 
-    private static void RequireResolved(double[] times)
+    /// <summary>The time at which sigma/m = <paramref name="level"/> (0 at level 0): the one inverse of the noise level.</summary>
+    private static double TimeAtNoiseLevel(NoiseSchedule schedule, double level) =>
+        level == 0 ? 0 : schedule.TimeAtLogSnr(-Math.Log(level));
+
+    /// <summary>Throws when <paramref name="level"/> exceeds the noise level sigma/m at MaxTime (beyond round-off).</summary>
+    private static void RequireReachable(NoiseSchedule schedule, double level, string paramName)
+    {
+        double top = schedule.Sigma(schedule.MaxTime) / schedule.M(schedule.MaxTime);
+        if (level > top * (1 + 1e-12))
+            throw new ArgumentOutOfRangeException(paramName, level,
+                $"'{paramName}' asks for noise level {level}, above the largest noise level sigma/m = {top} that schedule '{schedule.Name}' reaches at MaxTime = {schedule.MaxTime}.");
+    }
+
+    private static void RequireResolved(double[] times, string paramName)
     {
         for (int i = 1; i < times.Length; i++)
         {
             if (!(times[i] < times[i - 1]))
                 throw new ArgumentException(
                     $"The grid is not strictly decreasing at index {i} ({times[i]} >= {times[i - 1]}): too many steps for the "
-                    + "interval, or the schedule's noise level is flat there.", "steps");
+                    + "interval, or the schedule's noise level is flat there.", paramName);
         }
     }
 }

@@ -109,4 +109,45 @@ public class DiscreteBetaScheduleTests
         Assert.Equal("t", Assert.Throws<ArgumentOutOfRangeException>(() => Linear.Sigma(50.5)).ParamName);
         Assert.Equal("t", Assert.Throws<ArgumentOutOfRangeException>(() => Linear.M(double.NaN)).ParamName);
     }
+
+    [Fact]
+    public void FromAlphaBarsRoundTripsABetaConstructedSchedule()
+    {
+        foreach (var original in new[] { DiscreteBetaSchedule.DdpmLinear(), DiscreteBetaSchedule.LiEtAl(200, 2.0, 4.0), DiscreteBetaSchedule.FromBetas([0.3]) })
+        {
+            int steps = original.Steps;
+            var alphaBars = new double[steps];
+            for (int k = 1; k <= steps; k++) alphaBars[k - 1] = original.AlphaBar(k);
+            var rebuilt = DiscreteBetaSchedule.FromAlphaBars(alphaBars);
+            // With a leading abar_0 = 1 the same schedule comes back.
+            var withZero = DiscreteBetaSchedule.FromAlphaBars([1.0, .. alphaBars]);
+            Assert.Equal(steps, rebuilt.Steps);
+            Assert.Equal(steps, withZero.Steps);
+            for (int k = 1; k <= steps; k++)
+            {
+                Assert.Equal(original.Beta(k), rebuilt.Beta(k), 1e-9 * original.Beta(k));
+                Assert.Equal(rebuilt.Beta(k), withZero.Beta(k));
+                Assert.Equal(alphaBars[k - 1], rebuilt.AlphaBar(k), 1e-12 * alphaBars[k - 1]);
+            }
+            foreach (double u in new[] { 0.0, 0.013, 0.37, 0.5, 0.999, 1.0 })
+            {
+                double t = u * steps;
+                Assert.Equal(original.M(t), rebuilt.M(t), 1e-12);
+                Assert.Equal(original.Sigma(t), rebuilt.Sigma(t), 1e-10 * (original.Sigma(t) + 1e-300));
+                Assert.Equal(original.Temperature(t), rebuilt.Temperature(t), 1e-9 * original.Temperature(t));
+            }
+        }
+    }
+
+    [Fact]
+    public void FromAlphaBarsRejectsInvalidProducts()
+    {
+        Assert.Equal("alphaBars", Assert.Throws<ArgumentException>(() => DiscreteBetaSchedule.FromAlphaBars([])).ParamName);
+        Assert.Equal("alphaBars", Assert.Throws<ArgumentException>(() => DiscreteBetaSchedule.FromAlphaBars([1.0])).ParamName);
+        Assert.Equal("alphaBars", Assert.Throws<ArgumentException>(() => DiscreteBetaSchedule.FromAlphaBars([0.9, 0.9])).ParamName);
+        Assert.Equal("alphaBars", Assert.Throws<ArgumentException>(() => DiscreteBetaSchedule.FromAlphaBars([0.5, 0.7])).ParamName);
+        Assert.Equal("alphaBars", Assert.Throws<ArgumentException>(() => DiscreteBetaSchedule.FromAlphaBars([0.9, 0.0])).ParamName);
+        Assert.Equal("alphaBars", Assert.Throws<ArgumentException>(() => DiscreteBetaSchedule.FromAlphaBars([1.2, 0.5])).ParamName);
+        Assert.Equal("alphaBars", Assert.Throws<ArgumentException>(() => DiscreteBetaSchedule.FromAlphaBars([0.9, double.NaN])).ParamName);
+    }
 }

@@ -59,6 +59,65 @@ public class TimeGridTests
 
     [Theory]
     [MemberData(nameof(ScheduleNames))]
+    public void UniformLogSnrCanEndWithAStepToZero(string name)
+    {
+        var s = Make(name);
+        double tEnd = 1e-3 * s.Tau;
+        double[] g = TimeGrid.UniformLogSnr(s, 16, tEnd: tEnd, appendZero: true);
+        Assert.Equal(17, g.Length);
+        Assert.Equal(s.MaxTime, g[0]);
+        Assert.Equal(tEnd, g[15]);
+        Assert.Equal(0.0, g[^1]);
+        StrictlyDecreasing(g, s);
+        // The first 16 times are uniform in lambda over 15 intervals.
+        double dl = (s.LogSnr(tEnd) - s.LogSnr(s.MaxTime)) / 15;
+        for (int i = 1; i <= 15; i++) Assert.Equal(dl, s.LogSnr(g[i]) - s.LogSnr(g[i - 1]), 7);
+        Assert.Equal(new[] { s.MaxTime, 0.0 }, TimeGrid.UniformLogSnr(s, 1, appendZero: true));
+        // The default is unchanged: no final step to zero.
+        Assert.Equal(TimeGrid.DefaultLogSnrEndFraction * s.Tau, TimeGrid.UniformLogSnr(s, 4)[^1]);
+    }
+
+    [Theory]
+    [MemberData(nameof(ScheduleNames))]
+    public void FromNoiseLevelsInvertsTheNoiseLevel(string name)
+    {
+        var s = Make(name);
+        double top = s.Sigma(s.MaxTime) / s.M(s.MaxTime);
+        double[] levels = { Math.Min(0.5 * top, 40), 3, 1, 0.1, 0.002, 0 };
+        double[] g = TimeGrid.FromNoiseLevels(s, levels);
+        Assert.Equal(levels.Length, g.Length);
+        StrictlyDecreasing(g, s);
+        Assert.Equal(0.0, g[^1]);
+        for (int i = 0; i < levels.Length - 1; i++)
+        {
+            double level = s.Sigma(g[i]) / s.M(g[i]);
+            Assert.True(Math.Abs(level - levels[i]) <= 1e-8 * levels[i], $"{name}: level {i} = {level}, asked {levels[i]}.");
+        }
+        // The top level itself is reachable and maps to MaxTime; Karras levels plus 0 give exactly the EdmRho grid.
+        Assert.Equal(s.MaxTime, TimeGrid.FromNoiseLevels(s, [top, 0.0])[0], 1e-9 * s.MaxTime);
+        double[] karras = [.. TimeGrid.KarrasNoiseLevels(10, 0.002, Math.Min(top, 80)), 0.0];
+        Assert.Equal(TimeGrid.EdmRho(s, 10, 0.002, Math.Min(top, 80)), TimeGrid.FromNoiseLevels(s, karras));
+    }
+
+    [Fact]
+    public void FromNoiseLevelsOnVeReturnsTheLevelsAndRejectsBadLevels()
+    {
+        var ve = new VeSchedule(80);
+        double[] levels = { 80, 10, 0.5, 0.002, 0 };
+        double[] g = TimeGrid.FromNoiseLevels(ve, levels);
+        for (int i = 0; i < levels.Length; i++) Assert.Equal(levels[i], g[i], 1e-9 * levels[i]);
+        var error = Assert.Throws<ArgumentOutOfRangeException>("noiseLevels", () => TimeGrid.FromNoiseLevels(ve, [81.0, 1.0]));
+        Assert.Contains("80", error.Message);
+        Assert.Throws<ArgumentException>("noiseLevels", () => TimeGrid.FromNoiseLevels(ve, [1.0, 2.0]));
+        Assert.Throws<ArgumentException>("noiseLevels", () => TimeGrid.FromNoiseLevels(ve, [1.0, 1.0]));
+        Assert.Throws<ArgumentException>("noiseLevels", () => TimeGrid.FromNoiseLevels(ve, [1.0, -0.5]));
+        Assert.Throws<ArgumentException>("noiseLevels", () => TimeGrid.FromNoiseLevels(ve, [1.0, double.NaN]));
+        Assert.Throws<ArgumentException>("noiseLevels", () => TimeGrid.FromNoiseLevels(ve, [1.0]));
+        Assert.Throws<ArgumentNullException>("schedule", () => TimeGrid.FromNoiseLevels(null!, [1.0, 0.0]));
+    }
+
+    [Theory]
+    [MemberData(nameof(ScheduleNames))]
     public void EdmRhoMatchesKarrasFormula(string name)
     {
         var s = Make(name);

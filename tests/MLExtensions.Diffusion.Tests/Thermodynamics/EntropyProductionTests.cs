@@ -194,6 +194,113 @@ public class EntropyProductionTests
         Assert.All(r.Rates, rate => Assert.InRange(rate.Time, r.LowerTime, r.UpperTime));
     }
 
+    private sealed class PlainDenoiser(IDenoiser inner) : IDenoiser
+    {
+        public int Dimension => inner.Dimension;
+
+        public void Denoise(ReadOnlySpan<double> x, double m, double sigma, Span<double> x0) => inner.Denoise(x, m, sigma, x0);
+    }
+
+    private static (double[] Y, double[] Eps) Pairs(GaussianDenoiser data, int n, int seed)
+    {
+        var random = new Random(seed);
+        var y = new double[n * data.Dimension];
+        var eps = new double[y.Length];
+        data.SampleData(random, y);
+        MLExtensions.Diffusion.Randomness.StandardNormal.Fill(random, eps);
+        return (y, eps);
+    }
+
+    [Theory]
+    [InlineData("vp-linear")]
+    [InlineData("gaussian-ot")]
+    [InlineData("cond-ot")]
+    [InlineData("cosine")]
+    public void MonteCarloRateAtZeroIsTheLimitAndMatchesTheClosedForm(string name)
+    {
+        // At t = 0 (sigma = 0): nu_0(y) = mdot_0 y - T_0 grad ln q(y); for N(mu0, s0^2 I) the kinetic energy is
+        // mdot_0^2 |mu0|^2 + d ((mdot_0 s0^2 + T_0) / s0)^2 (SPEC section 8 at t = 0, T_0 = lim sigma sigmadot).
+        var schedule = MakeSchedule(name);
+        double[] mu0 = [1.0, -0.5, 0.25];
+        double s0 = 0.5, mu0Squared = mu0.Sum(v => v * v);
+        var data = GaussianDenoiser.Isotropic(mu0, s0);
+        var (y, eps) = Pairs(data, 20000, 11);
+        var r0 = EntropyProduction.MonteCarloRate(schedule, data, y, eps, 0);
+        double md = schedule.MDot(0), t0 = schedule.Temperature(0);
+        double expected = md * md * mu0Squared + 3 * Math.Pow((md * s0 * s0 + t0) / s0, 2);
+        Assert.True(double.IsFinite(r0.KineticEnergy));
+        if (expected == 0) Assert.Equal(0.0, r0.KineticEnergy);
+        else Assert.True(Math.Abs(r0.KineticEnergy - expected) < 4 * r0.KineticEnergyStandardError,
+            $"{name}: MC {r0.KineticEnergy} +- {r0.KineticEnergyStandardError} vs closed form {expected}");
+        // Sample by sample the rate at t = 0 is the limit of the rate at t -> 0 with the same pairs.
+        var rSmall = EntropyProduction.MonteCarloRate(schedule, data, y, eps, 1e-10 * schedule.MaxTime);
+        Assert.Equal(rSmall.KineticEnergy, r0.KineticEnergy, 1e-3 * r0.KineticEnergy + 1e-8);
+        if (t0 > 0)
+        {
+            Assert.Equal(rSmall.SystemRate, r0.SystemRate, 1e-3 * Math.Abs(r0.SystemRate) + 1e-8);
+            Assert.Equal(r0.Rate, r0.SystemRate + r0.BathRate, 1e-9 * Math.Abs(r0.Rate));
+        }
+        // The sampling overloads accept t = 0 too.
+        Assert.Equal(r0.Temperature, EntropyProduction.MonteCarloRate(schedule, data, 0, 100, new Random(1)).Temperature);
+    }
+
+    [Fact]
+    public void MonteCarloRateWithAPlainDenoiserAtZeroNeedsNoScoreOnlyWhereTheTemperatureVanishes()
+    {
+        double[] mu0 = [0.5, -1.0];
+        var data = GaussianDenoiser.Isotropic(mu0, 0.8);
+        var plain = new PlainDenoiser(data);
+        var (y, eps) = Pairs(data, 5000, 3);
+        // cond-OT: T_0 = 0, nu_0 = mdot_0 y exactly (mdot = -1/tau), and the system part is d mdot_0.
+        var condOt = new CondOtSchedule(2.0);
+        var r = EntropyProduction.MonteCarloRate(condOt, plain, y, eps, 0);
+        double meanSquare = 0;
+        for (int i = 0; i < y.Length; i++) meanSquare += y[i] * y[i];
+        meanSquare /= 5000;
+        Assert.Equal(0.25 * meanSquare, r.KineticEnergy, 1e-12 * meanSquare);
+        Assert.Equal(2 * condOt.MDot(0), r.SystemRate, 1e-15);
+        Assert.Equal(double.PositiveInfinity, r.Rate);
+        // VP-linear: T_0 = beta(0) / 2 > 0 needs grad ln q, which a plain denoiser cannot give at sigma = 0.
+        Assert.Equal("t", Assert.Throws<ArgumentOutOfRangeException>(() => EntropyProduction.MonteCarloRate(new VpLinearSchedule(), plain, y, eps, 0)).ParamName);
+    }
+
+    [Fact]
+    public void MonteCarloRateIsReproducibleWithASeedAndExactOverFixedPairs()
+    {
+        var schedule = new VpLinearSchedule();
+        double[] mu0 = [1.0, 2.0];
+        double s0 = 0.6;
+        var data = GaussianDenoiser.Isotropic(mu0, s0);
+        var a = EntropyProduction.MonteCarloRate(schedule, data, 0.3, 500, seed: 42);
+        var b = EntropyProduction.MonteCarloRate(schedule, data, 0.3, 500, seed: 42);
+        var c = EntropyProduction.MonteCarloRate(schedule, data, 0.3, 500, seed: 43);
+        Assert.Equal(a, b);
+        Assert.NotEqual(a.KineticEnergy, c.KineticEnergy);
+        var rows = new double[2 * 1000];
+        data.SampleData(new Random(9), rows);
+        Assert.Equal(EntropyProduction.MonteCarloRate(schedule, data, rows, 0.3, 500, seed: 5), EntropyProduction.MonteCarloRate(schedule, data, rows, 0.3, 500, seed: 5));
+        // Fixed pairs: the mean of |nu(x_i)|^2 with nu = mdot mu0 + (Sdot / S)(x - m mu0) (SPEC section 8), pair by pair.
+        var (y, eps) = Pairs(data, 300, 4);
+        double t = 0.45, m = schedule.M(t), sigma = schedule.Sigma(t), md = schedule.MDot(t), sd = schedule.SigmaDot(t);
+        double std = Math.Sqrt(m * m * s0 * s0 + sigma * sigma), stdDot = (m * md * s0 * s0 + sigma * sd) / std;
+        double expected = 0;
+        for (int i = 0; i < 300; i++)
+        {
+            for (int j = 0; j < 2; j++)
+            {
+                double x = m * y[2 * i + j] + sigma * eps[2 * i + j];
+                double nu = md * mu0[j] + stdDot / std * (x - m * mu0[j]);
+                expected += nu * nu / 300;
+            }
+        }
+        var fixedPairs = EntropyProduction.MonteCarloRate(schedule, data, y, eps, t);
+        Assert.Equal(300, fixedPairs.Samples);
+        Assert.Equal(expected, fixedPairs.KineticEnergy, 1e-10 * expected);
+        Assert.Equal("noise", Assert.Throws<ArgumentException>(() => EntropyProduction.MonteCarloRate(schedule, data, y, eps.AsSpan(1), t)).ParamName);
+        Assert.Equal("data", Assert.Throws<ArgumentException>(() => EntropyProduction.MonteCarloRate(schedule, data, y.AsSpan(0, 2), eps.AsSpan(0, 2), t)).ParamName);
+        Assert.Equal("t", Assert.Throws<ArgumentOutOfRangeException>(() => EntropyProduction.MonteCarloRate(schedule, data, y, eps, -1e-3)).ParamName);
+    }
+
     [Fact]
     public void InvalidInputsNameTheArgument()
     {

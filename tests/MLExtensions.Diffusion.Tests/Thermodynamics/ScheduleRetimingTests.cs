@@ -78,6 +78,38 @@ public class ScheduleRetimingTests
         Assert.Equal(grid.Times, TimeGrid.FromTimes(schedule, grid.Times));
     }
 
+    [Theory]
+    [InlineData("cosine")]
+    [InlineData("cond-ot")]
+    [InlineData("vp-linear")]
+    [InlineData("gaussian-ot")]
+    public void EqualLengthGridWithDefaultEndsRunsFromMaxTimeExactlyToZero(string name)
+    {
+        // Regression (issue 9 item 5.1): the default tStart = MaxTime rounded to RetimedTime(MaxTime) > tau' and threw;
+        // tEnd = 0 could come back as -1.1e-16. The grid must start at MaxTime, end exactly at 0 and decrease strictly.
+        NoiseSchedule schedule = name switch
+        {
+            "cosine" => new CosineSchedule(),
+            "cond-ot" => new CondOtSchedule(),
+            "vp-linear" => new VpLinearSchedule(),
+            _ => new GaussianOtSchedule(0.5),
+        };
+        Func<double, double> speed = t => WassersteinSpeed.Gaussian(schedule, Data, t);
+        foreach (int steps in new[] { 1, 2, 7, 50 })
+        {
+            var grid = ScheduleRetiming.EqualLengthSteps(schedule, speed, steps);
+            Assert.Equal(steps + 1, grid.Times.Length);
+            Assert.Equal(schedule.MaxTime, grid.Times[0]);
+            Assert.Equal(0.0, grid.Times[^1]);
+            for (int i = 0; i < steps; i++) Assert.True(grid.Times[i + 1] < grid.Times[i], $"times[{i + 1}] = {grid.Times[i + 1]} >= times[{i}]");
+            double total = WassersteinSpeed.PathLength(speed, 0, schedule.MaxTime);
+            Assert.Equal(total, grid.Length, 1e-6 * total);
+        }
+        // A genuinely out-of-range start still throws.
+        Assert.Equal("tStart", Assert.Throws<ArgumentOutOfRangeException>(
+            () => ScheduleRetiming.EqualLengthSteps(schedule, speed, 4, schedule.MaxTime * (1 + 1e-6))).ParamName);
+    }
+
     [Fact]
     public void ThermodynamicSpeedOfAMixtureCanBeUsed()
     {

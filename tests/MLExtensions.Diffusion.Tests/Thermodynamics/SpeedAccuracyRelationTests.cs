@@ -238,4 +238,98 @@ public class SpeedAccuracyRelationTests(ITestOutputHelper output)
         Assert.Throws<ArgumentOutOfRangeException>(() => SpeedAccuracyRelation.Compute(OptimalTransportPath1D.FromGaussianMixture(Mixture()), p, quantileLevels: 4));
         Assert.Throws<ArgumentOutOfRangeException>(() => SpeedAccuracyRelation.Compute(OptimalTransportPath1D.FromGaussianMixture(Mixture()), p, timePanels: 0));
     }
+
+    /// <summary>W1 between N(a, A^2) and N(b, B^2): E|(a - b) + (A - B) Z|, the folded-normal mean.</summary>
+    private static double GaussianW1(double a, double sa, double b, double sb)
+    {
+        double alpha = a - b, beta = Math.Abs(sa - sb);
+        if (beta == 0) return Math.Abs(alpha);
+        return beta * Math.Sqrt(2 / Math.PI) * Math.Exp(-alpha * alpha / (2 * beta * beta))
+            + alpha * (1 - 2 * MathNet.Numerics.Distributions.Normal.CDF(0, 1, -alpha / beta));
+    }
+
+    /// <summary>SPEC section 8: chi2(N(m1, s1^2) || N(m0, s0^2)).</summary>
+    private static double GaussianChiSquare(double m1, double s1, double m0, double s0)
+        => s0 * s0 / (s1 * Math.Sqrt(2 * s0 * s0 - s1 * s1)) * Math.Exp((m1 - m0) * (m1 - m0) / (2 * s0 * s0 - s1 * s1)) - 1;
+
+    [Fact]
+    public void ReferenceLawAndDurationChoicesMoveTheResultAsTheClosedFormsPredict()
+    {
+        // Gaussian data N(2, 0.5^2) on cosine with a visible cut-off eps = 0.05: P_{t_end} = N(m mu0, m^2 s0^2 + sigma^2),
+        // m = cos(pi (1 - eps) / 2) ~ 0.078, which is not N(0, 1). Start law N(1, 1).
+        var schedule = new CosineSchedule(1.0, endCutoff: 0.05);
+        var data = GaussianDenoiser.Isotropic([2.0], 0.5);
+        var p = StartPerturbation.MeanShift(1);
+        double tEnd = schedule.MaxTime, m = schedule.M(tEnd), sigma = schedule.Sigma(tEnd);
+        double endMean = 2.0 * m, endStd = Math.Sqrt(m * m * 0.25 + sigma * sigma);
+
+        var byDefault = SpeedAccuracyRelation.Compute(schedule, data, p, 2000, 16);
+        var end = SpeedAccuracyRelation.Compute(schedule, data, p, 2000, 16, SpeedAccuracyReference.EndMarginal, SpeedAccuracyDuration.EndTime);
+        var normal = SpeedAccuracyRelation.Compute(schedule, data, p, 2000, 16, reference: SpeedAccuracyReference.StandardNormal);
+        var overTau = SpeedAccuracyRelation.Compute(schedule, data, p, 2000, 16, duration: SpeedAccuracyDuration.Tau);
+
+        // The default is the end marginal and t_end (unchanged behaviour).
+        Assert.Equal(end.Eta, byDefault.Eta);
+        Assert.Equal(end.D0, byDefault.D0);
+        Assert.Equal(end.C1, byDefault.C1);
+        Assert.Equal(SpeedAccuracyReference.EndMarginal, byDefault.Reference);
+        Assert.Equal(tEnd, byDefault.EtaDuration);
+
+        // D0 and W1(R, Ptilde) against each reference, by hand.
+        double d0End = GaussianChiSquare(1, 1, endMean, endStd), d0Normal = GaussianChiSquare(1, 1, 0, 1);
+        double w1End = GaussianW1(endMean, endStd, 1, 1), w1Normal = GaussianW1(0, 1, 1, 1);
+        Assert.Equal(d0End, end.D0, 1e-6 * d0End);
+        Assert.Equal(d0Normal, normal.D0, 1e-6 * d0Normal);
+        Assert.Equal(w1End, end.W1Start, 2e-4);
+        Assert.Equal(w1Normal, normal.W1Start, 2e-4);
+        // The end marginal lies nearer to N(1, 1) than N(0, 1) does: smaller D0 and start error, and the two start errors
+        // differ by at most W2(P_{t_end}, N(0, 1)) = sqrt((m mu0)^2 + (S - 1)^2).
+        Assert.True(d0End < d0Normal && end.W1Start < normal.W1Start);
+        double w2References = Math.Sqrt(endMean * endMean + (endStd - 1) * (endStd - 1));
+        Assert.True(normal.W1Start - end.W1Start <= w2References + 1e-12);
+        // The flow and the generated law do not depend on the reference; c1 scales as 1 / D0.
+        Assert.Equal(end.W1End, normal.W1End);
+        Assert.Equal(end.C2, normal.C2);
+        Assert.Equal(end.C1 * end.D0 / normal.D0, normal.C1, 1e-12 * end.C1);
+        // eta moves as the closed forms predict: (W1End - W1(R, Ptilde))^2 / (t_end D0(R)).
+        double predictedEnd = Math.Pow(end.W1End - w1End, 2) / (tEnd * d0End);
+        double predictedNormal = Math.Pow(normal.W1End - w1Normal, 2) / (tEnd * d0Normal);
+        Assert.Equal(Math.Sign(predictedNormal - predictedEnd), Math.Sign(normal.Eta - end.Eta));
+        Assert.Equal(predictedNormal, normal.Eta, 1e-3 * predictedNormal);
+        Assert.Equal(Math.Pow(normal.DeltaW1, 2) / (tEnd * normal.D0), normal.Eta, 1e-12 * normal.Eta);
+
+        // Duration tau instead of t_end: eta scales by t_end / tau < 1, nothing else changes.
+        Assert.Equal(schedule.Tau, overTau.EtaDuration);
+        Assert.Equal(end.Eta * tEnd / schedule.Tau, overTau.Eta, 1e-12 * end.Eta);
+        Assert.True(overTau.Eta < end.Eta);
+        Assert.Equal(end.C1, overTau.C1);
+
+        Assert.Equal("reference", Assert.Throws<ArgumentOutOfRangeException>(
+            () => SpeedAccuracyRelation.Compute(schedule, data, p, reference: (SpeedAccuracyReference)7)).ParamName);
+        Assert.Equal("duration", Assert.Throws<ArgumentOutOfRangeException>(
+            () => SpeedAccuracyRelation.Compute(schedule, data, p, duration: (SpeedAccuracyDuration)7)).ParamName);
+    }
+
+    [Theory]
+    [InlineData(1.2)]
+    [InlineData(0.7)]
+    public void QuantileRuleRelativeErrorForAPureVarianceChange(double scale)
+    {
+        // Data N(0, 1) on the (variance-preserving) cosine path keeps P_t = N(0, 1), so W1(P_tau, Ptilde) and W1(q, p) are
+        // both W1(N(0, 1), N(0, s^2)) = |1 - s| sqrt(2 / pi). The midpoint quantile rule underestimates it by a relative
+        // 1.06e-4 at the default N = 2000 (the number quoted in SpeedAccuracyRelation.DefaultQuantileLevels), about 1/N.
+        var schedule = new CosineSchedule();
+        var data = GaussianDenoiser.Isotropic([0.0], 1.0);
+        double exact = Math.Abs(1 - scale) * Math.Sqrt(2 / Math.PI);
+        var expected = new Dictionary<int, double> { [1000] = -2.214e-4, [SpeedAccuracyRelation.DefaultQuantileLevels] = -1.063e-4, [4000] = -5.12e-5 };
+        foreach (var (levels, relative) in expected)
+        {
+            var r = SpeedAccuracyRelation.Compute(schedule, data, StartPerturbation.VarianceChange(scale), levels, 4);
+            double measured = (r.W1Start - exact) / exact;
+            output.WriteLine($"s = {scale}, N = {levels}: relative error {measured:E3}");
+            Assert.Equal(relative, measured, 0.01 * Math.Abs(relative));
+            Assert.Equal(r.W1Start, r.W1End, 1e-6 * exact);
+        }
+        Assert.Equal(2000, SpeedAccuracyRelation.DefaultQuantileLevels);
+    }
 }

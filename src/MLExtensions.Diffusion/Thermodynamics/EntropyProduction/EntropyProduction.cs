@@ -88,9 +88,18 @@ public static class EntropyProduction
     }
 
     /// <summary>Monte Carlo entropy production rate at time t, with data drawn from the density's data law.</summary>
+    /// <remarks>
+    /// <para>At t = 0 (sigma = 0) the rate is the limit t -&gt; 0: nu_0(x) = (mdot_0 / m_0) x - T_0 grad ln q(x) with the
+    /// data score from <see cref="IMarginalDensity.Score"/> at sigma = 0 (Tweedie's E[eps | x] = -sigma grad ln P_t tends
+    /// to 0, while sigmadot E[eps | x] tends to -T_0 grad ln q, T_0 = lim sigma sigmadot). For Gaussian data
+    /// N(mu0, s0^2 I) this gives the closed form mdot_0^2 |mu0|^2 + d ((mdot_0 s0^2 + T_0) / s0)^2 (SPEC section 8 at t = 0).
+    /// Sdot = kinetic / T_0 is +infinity where T_0 = 0 and the kinetic energy is positive (cond-OT), 0 where both vanish.</para>
+    /// <para>The draws come from <paramref name="random"/>; the overload with a seed, or the one with fixed pairs, makes
+    /// repeated calls (e.g. a speed function evaluated at many t) use the same samples.</para>
+    /// </remarks>
     /// <param name="schedule">The schedule.</param>
     /// <param name="density">The data law (any dimension); supplies y ~ q and E[y | x].</param>
-    /// <param name="t">Time in (0, MaxTime].</param>
+    /// <param name="t">Time in [0, MaxTime].</param>
     /// <param name="samples">Number of pairs (y, eps); at least 2.</param>
     /// <param name="random">The random source.</param>
     /// <returns>Sample means and standard errors.</returns>
@@ -99,26 +108,92 @@ public static class EntropyProduction
     public static EntropyProductionRate MonteCarloRate(NoiseSchedule schedule, IMarginalDensity density, double t, int samples, Random random)
     {
         ArgumentNullException.ThrowIfNull(schedule);
-        CheckTime(schedule, t);
+        CheckTimeFromZero(schedule, t);
         return MonteCarloEngine.FromDensity(schedule, density, samples, random).Rate(t, null, 0);
     }
 
+    /// <summary>
+    /// Monte Carlo entropy production rate at time t with the pairs (y, eps) drawn from <c>new Random(seed)</c>: two calls
+    /// with the same seed use the same samples and agree exactly. See
+    /// <see cref="MonteCarloRate(NoiseSchedule, IMarginalDensity, double, int, Random)"/> (also for t = 0).
+    /// </summary>
+    /// <param name="schedule">The schedule.</param>
+    /// <param name="density">The data law (any dimension); supplies y ~ q and E[y | x].</param>
+    /// <param name="t">Time in [0, MaxTime].</param>
+    /// <param name="samples">Number of pairs (y, eps); at least 2.</param>
+    /// <param name="seed">Seed of the random source.</param>
+    /// <returns>Sample means and standard errors.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is out of range or <paramref name="samples"/> &lt; 2.</exception>
+    public static EntropyProductionRate MonteCarloRate(NoiseSchedule schedule, IMarginalDensity density, double t, int samples, int seed)
+        => MonteCarloRate(schedule, density, t, samples, new Random(seed));
+
     /// <summary>Monte Carlo entropy production rate at time t, with y resampled from data rows and E[y | x] from any denoiser.</summary>
+    /// <remarks>At t = 0 see <see cref="MonteCarloRate(NoiseSchedule, IDenoiser, ReadOnlySpan{double}, ReadOnlySpan{double}, double)"/>.</remarks>
     /// <param name="schedule">The schedule.</param>
     /// <param name="denoiser">The denoiser supplying E[y | x] (exact or learned).</param>
     /// <param name="data">Data rows, row-major, a positive whole number of rows of the denoiser's dimension; finite.</param>
-    /// <param name="t">Time in (0, MaxTime].</param>
+    /// <param name="t">Time in [0, MaxTime].</param>
     /// <param name="samples">Number of pairs (y, eps); at least 2.</param>
     /// <param name="random">The random source.</param>
     /// <returns>Sample means and standard errors.</returns>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="data"/> is empty, mis-sized or not finite.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is out of range or <paramref name="samples"/> &lt; 2.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is out of range (including t = 0 with T_0 &gt; 0 for a
+    /// denoiser that is not an <see cref="IMarginalDensity"/>) or <paramref name="samples"/> &lt; 2.</exception>
     public static EntropyProductionRate MonteCarloRate(NoiseSchedule schedule, IDenoiser denoiser, ReadOnlySpan<double> data, double t, int samples, Random random)
     {
         ArgumentNullException.ThrowIfNull(schedule);
-        CheckTime(schedule, t);
+        CheckTimeFromZero(schedule, t);
         return MonteCarloEngine.FromData(schedule, denoiser, data, samples, random).Rate(t, null, 0);
+    }
+
+    /// <summary>
+    /// As <see cref="MonteCarloRate(NoiseSchedule, IDenoiser, ReadOnlySpan{double}, double, int, Random)"/> with the random
+    /// source <c>new Random(seed)</c>: two calls with the same seed agree exactly.
+    /// </summary>
+    /// <param name="schedule">The schedule.</param>
+    /// <param name="denoiser">The denoiser supplying E[y | x] (exact or learned).</param>
+    /// <param name="data">Data rows, row-major, a positive whole number of rows of the denoiser's dimension; finite.</param>
+    /// <param name="t">Time in [0, MaxTime].</param>
+    /// <param name="samples">Number of pairs (y, eps); at least 2.</param>
+    /// <param name="seed">Seed of the random source.</param>
+    /// <returns>Sample means and standard errors.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="data"/> is empty, mis-sized or not finite.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is out of range (including t = 0 with T_0 &gt; 0 for a
+    /// denoiser that is not an <see cref="IMarginalDensity"/>) or <paramref name="samples"/> &lt; 2.</exception>
+    public static EntropyProductionRate MonteCarloRate(NoiseSchedule schedule, IDenoiser denoiser, ReadOnlySpan<double> data, double t, int samples, int seed)
+        => MonteCarloRate(schedule, denoiser, data, t, samples, new Random(seed));
+
+    /// <summary>
+    /// Monte Carlo entropy production rate at time t over caller-fixed pairs: x_i = m_t y_i + sigma_t eps_i with the i-th row
+    /// of <paramref name="data"/> and of <paramref name="noise"/>. Nothing is random, so the same pairs at different t give
+    /// common random numbers.
+    /// </summary>
+    /// <remarks>
+    /// At t = 0 (sigma = 0) the velocity is the limit nu_0(x) = (mdot_0 / m_0) x - T_0 grad ln q(x). The score grad ln q
+    /// is read from the denoiser when it is an <see cref="IMarginalDensity"/>. A plain denoiser gives no score at sigma = 0
+    /// (Tweedie's formula is 0/0 there): it is accepted only where T_0 = 0 (cosine, cond-OT, VE), where nu_0 = (mdot_0 / m_0) x
+    /// needs no score and the system part is its expectation -E[nu_0 . grad ln q] = d mdot_0 / m_0 (integration by parts),
+    /// with standard error 0.
+    /// </remarks>
+    /// <param name="schedule">The schedule.</param>
+    /// <param name="denoiser">The denoiser supplying E[y | x] (exact or learned).</param>
+    /// <param name="data">The rows y_i, row-major, at least two rows of the denoiser's dimension; finite.</param>
+    /// <param name="noise">The rows eps_i, same length as <paramref name="data"/>; finite.</param>
+    /// <param name="t">Time in [0, MaxTime].</param>
+    /// <returns>Sample means and standard errors over the pairs.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="data"/> or <paramref name="noise"/> is mis-sized (fewer than two
+    /// rows, not whole rows, lengths differ) or not finite.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> is NaN or outside [0, MaxTime], or t = 0 with
+    /// T_0 &gt; 0 for a denoiser that is not an <see cref="IMarginalDensity"/>.</exception>
+    public static EntropyProductionRate MonteCarloRate(NoiseSchedule schedule, IDenoiser denoiser, ReadOnlySpan<double> data, ReadOnlySpan<double> noise, double t)
+    {
+        ArgumentNullException.ThrowIfNull(schedule);
+        CheckTimeFromZero(schedule, t);
+        return MonteCarloEngine.FromPairs(schedule, denoiser, data, noise).Rate(t, null, 0);
     }
 
     /// <summary>Monte Carlo time integrals (c2, S_tot and parts, with standard errors), data drawn from the density's data law.</summary>
@@ -157,6 +232,12 @@ public static class EntropyProduction
     {
         if (!(t > 0 && t <= schedule.MaxTime))
             throw new ArgumentOutOfRangeException(nameof(t), t, $"The time must lie in (0, {schedule.MaxTime}] (MaxTime of '{schedule.Name}'): nu is undefined at sigma = 0.");
+    }
+
+    private static void CheckTimeFromZero(NoiseSchedule schedule, double t)
+    {
+        if (!(t >= 0 && t <= schedule.MaxTime))
+            throw new ArgumentOutOfRangeException(nameof(t), t, $"The time must lie in [0, {schedule.MaxTime}] (MaxTime of '{schedule.Name}').");
     }
 
     private static bool DivergesAt(NoiseSchedule schedule, double t) => schedule.Temperature(t) == 0 && schedule.DriftRate(t) != 0;
@@ -236,6 +317,23 @@ public static class EntropyProduction
             return e;
         }
 
+        public static MonteCarloEngine FromPairs(NoiseSchedule schedule, IDenoiser denoiser, ReadOnlySpan<double> data, ReadOnlySpan<double> noise)
+        {
+            ArgumentNullException.ThrowIfNull(schedule);
+            ArgumentNullException.ThrowIfNull(denoiser);
+            int d = denoiser.Dimension;
+            if (data.Length < 2 * d || data.Length % d != 0)
+                throw new ArgumentException($"'data' must hold at least two whole rows of dimension {d}, but has length {data.Length}.", nameof(data));
+            if (noise.Length != data.Length)
+                throw new ArgumentException($"'noise' must have the length of 'data' ({data.Length}), but has {noise.Length}.", nameof(noise));
+            ScheduleValidation.RequireAllFinite(data, nameof(data));
+            ScheduleValidation.RequireAllFinite(noise, nameof(noise));
+            var e = new MonteCarloEngine(schedule, denoiser, data.Length / d);
+            data.CopyTo(e._y);
+            noise.CopyTo(e._eps);
+            return e;
+        }
+
         public static MonteCarloEngine FromData(NoiseSchedule schedule, IDenoiser denoiser, ReadOnlySpan<double> data, int samples, Random random)
         {
             Check(schedule, denoiser, samples, random);
@@ -266,18 +364,40 @@ public static class EntropyProduction
         {
             double m = _schedule.M(t), sigma = _schedule.Sigma(t), temperature = _schedule.Temperature(t), a = _schedule.DriftRate(t);
             for (int i = 0; i < _x.Length; i++) _x[i] = m * _y[i] + sigma * _eps[i];
-            _denoiser.Denoise(_x, m, sigma, _x0);
-            PredictionConversions.VelocityFromX0(_x, _x0, m, sigma, _schedule.MDot(t), _schedule.SigmaDot(t), _nu);
-            PredictionConversions.ScoreFromX0(_x, _x0, m, sigma, _score);
+            // At sigma = 0 the limit nu_0 = a x - T_0 grad ln q; without a score it is usable only where T_0 = 0.
+            bool noiseFree = sigma == 0, scoreless = false;
+            if (!noiseFree)
+            {
+                _denoiser.Denoise(_x, m, sigma, _x0);
+                PredictionConversions.VelocityFromX0(_x, _x0, m, sigma, _schedule.MDot(t), _schedule.SigmaDot(t), _nu);
+                PredictionConversions.ScoreFromX0(_x, _x0, m, sigma, _score);
+            }
+            else if (_denoiser is IMarginalDensity density)
+            {
+                density.Score(_x, m, 0, _score);
+                for (int i = 0; i < _x.Length; i++) _nu[i] = a * _x[i] - temperature * _score[i];
+            }
+            else if (temperature == 0)
+            {
+                scoreless = true;
+                for (int i = 0; i < _x.Length; i++) _nu[i] = a * _x[i];
+            }
+            else
+            {
+                throw new ArgumentOutOfRangeException(nameof(t), t,
+                    $"At t = {t} sigma = 0 and T = {temperature} > 0, so the velocity needs the data score grad ln q, which a denoiser "
+                    + "does not give at sigma = 0; pass an IMarginalDensity or a time t > 0.");
+            }
             for (int i = 0; i < _n; i++)
             {
                 double k = 0, s = 0, f = 0;
                 for (int j = i * _d, end = j + _d; j < end; j++)
                 {
                     k += _nu[j] * _nu[j];
-                    s -= _nu[j] * _score[j];
+                    if (!scoreless) s -= _nu[j] * _score[j];
                     f += a * _x[j] * _nu[j];
                 }
+                if (scoreless) s = _d * a;
                 _k[i] = k;
                 _sys[i] = s;
                 _bath[i] = temperature != 0 ? f / temperature : Ratio(k, 0) - s;

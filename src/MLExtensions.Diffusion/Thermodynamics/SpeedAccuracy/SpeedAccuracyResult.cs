@@ -30,6 +30,12 @@ public sealed record SpeedAccuracyResult
     /// <summary>The cut-off tau - t_end at the singular end (0 for the OT path).</summary>
     public double EndCutoff => Tau - EndTime;
 
+    /// <summary>The reference law R that <see cref="D0"/> and <see cref="W1Start"/> are measured against (default P_{t_end}).</summary>
+    public SpeedAccuracyReference Reference { get; init; } = SpeedAccuracyReference.EndMarginal;
+
+    /// <summary>The duration eta divides by: t_end (the default) or tau.</summary>
+    public double EtaDuration { get; init; }
+
     /// <summary>D0 = integral (Ptilde - P_tau)^2 / P_tau dx, the Pearson chi-square of the start mismatch.</summary>
     public required double D0 { get; init; }
 
@@ -45,7 +51,7 @@ public sealed record SpeedAccuracyResult
     /// <summary>-integral_0^t_end d/dt W1(P_t, Ptilde_t) dt by the quadrature: agrees with <see cref="DeltaW1"/> up to discretisation.</summary>
     public required double DeltaW1FromRate { get; init; }
 
-    /// <summary>eta = dW1^2 / (t_end D0).</summary>
+    /// <summary>eta = dW1^2 / (<see cref="EtaDuration"/> D0), by default dW1^2 / (t_end D0).</summary>
     public required double Eta { get; init; }
 
     /// <summary>c1 = integral v_loss(t)^2 dt, v_loss = |d/dt W1(P_t, Ptilde_t)| / sqrt(D0).</summary>

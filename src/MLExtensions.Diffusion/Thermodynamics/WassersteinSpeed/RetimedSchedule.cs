@@ -38,6 +38,9 @@ public sealed class RetimedSchedule : NoiseSchedule
     /// <summary>The length L of the base schedule over [0, B.MaxTime] in the speed used.</summary>
     public double PathLength { get; }
 
+    /// <summary>The end of the tabulated base range (the base MaxTime when built).</summary>
+    internal double BaseEnd => _t[^1];
+
     /// <summary>The constant speed L / tau' of the retimed schedule.</summary>
     public double Speed => PathLength / Tau;
 

@@ -74,9 +74,13 @@ public static class ScheduleRetiming
     /// <param name="steps">Number of steps N; at least 1.</param>
     /// <param name="tStart">First (largest) time; defaults to MaxTime.</param>
     /// <param name="tEnd">Last (smallest) time, in [0, tStart).</param>
-    /// <returns>The grid and the discrete costs of it and of the uniform grid.</returns>
+    /// <returns>The grid and the discrete costs of it and of the uniform grid. Its first time is exactly
+    /// <paramref name="tStart"/> (MaxTime by default), its last exactly <paramref name="tEnd"/>, and it is strictly
+    /// decreasing. Round-off of the length map at the ends (e.g. at MaxTime) is clamped away; a genuinely
+    /// out-of-range time still throws.</returns>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> &lt; 1, or the times are NaN or out of range.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> &lt; 1, or the times are NaN or out of range
+    /// (<paramref name="tStart"/> outside (0, MaxTime], <paramref name="tEnd"/> outside [0, tStart)).</exception>
     /// <exception cref="ArgumentException">The speed is invalid, or zero over a step so the grid is not strictly decreasing.</exception>
     public static EqualLengthGrid EqualLengthSteps(NoiseSchedule schedule, Func<double, double> speed, int steps, double? tStart = null, double tEnd = 0)
     {
@@ -89,20 +93,34 @@ public static class ScheduleRetiming
         if (!double.IsFinite(tEnd) || tEnd < 0 || tEnd >= start)
             throw new ArgumentOutOfRangeException(nameof(tEnd), tEnd, $"'tEnd' must lie in [0, tStart = {start}).");
         var retimed = ConstantSpeed(schedule, speed).Schedule;
-        double a = retimed.RetimedTime(start), b = retimed.RetimedTime(tEnd);
+        // start and tEnd were validated against [0, MaxTime]; the clamps below only remove round-off of the
+        // forward and inverse length maps (e.g. RetimedTime(MaxTime) = tau' (1 + 1e-16)).
+        double Forward(double s) => Math.Clamp(retimed.RetimedTime(Math.Clamp(s, 0, retimed.BaseEnd)), 0, retimed.Tau);
+        double a = Forward(start), b = Forward(tEnd);
         var times = new double[steps + 1];
-        for (int i = 0; i <= steps; i++) times[i] = retimed.BaseTime(a + (b - a) * i / steps);
         times[0] = start;
         times[steps] = tEnd;
+        for (int i = 1; i < steps; i++)
+        {
+            double target = Math.Clamp(a + (b - a) * i / steps, 0, retimed.Tau);
+            times[i] = Math.Clamp(retimed.BaseTime(target), tEnd, start);
+        }
+        for (int i = 0; i < steps; i++)
+        {
+            if (!(times[i + 1] < times[i]))
+                throw new ArgumentException(
+                    $"The equal-length grid is not strictly decreasing at step {i} (times {times[i]} and {times[i + 1]}): the speed is zero over that step.",
+                    nameof(speed));
+        }
         times = TimeGrid.FromTimes(schedule, times);
         double unit = retimed.Speed;
         double total = (a - b) * unit, uniform = 0, equal = 0;
         for (int i = 0; i < steps; i++)
         {
-            double hi = start + (tEnd - start) * i / steps, lo = start + (tEnd - start) * (i + 1) / steps;
-            double dl = (retimed.RetimedTime(hi) - retimed.RetimedTime(lo)) * unit;
+            double hi = start + (tEnd - start) * i / steps, lo = i + 1 == steps ? tEnd : start + (tEnd - start) * (i + 1) / steps;
+            double dl = (Forward(hi) - Forward(lo)) * unit;
             uniform += dl * dl;
-            double de = (retimed.RetimedTime(times[i]) - retimed.RetimedTime(times[i + 1])) * unit;
+            double de = (Forward(times[i]) - Forward(times[i + 1])) * unit;
             equal += de * de;
         }
         return new EqualLengthGrid(times, total, steps * uniform, steps * equal);
