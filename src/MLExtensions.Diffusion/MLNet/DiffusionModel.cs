@@ -376,17 +376,33 @@ public sealed class DiffusionModel : ITransformer
     private float[] Run(double[] eps, NoiseSchedule schedule, double[] times, ISampler sampler, Random random)
     {
         int d = Dimension;
-        var (shift, spread) = StartMoments(schedule, times[0]);
-        for (int i = 0; i < eps.Length; i++) eps[i] = shift[i % d] + spread * eps[i];
-        for (int start = 0; start < eps.Length; start += ChunkRows * d)
-        {
-            int length = Math.Min(ChunkRows * d, eps.Length - start);
-            sampler.Sample(Denoiser, schedule, times, eps.AsSpan(start, length), random);
-        }
+        RunStandardised(eps, schedule, times, sampler, random);
         var result = new float[eps.Length];
         ReadOnlySpan<double> outerMean = FeatureScaler.Mean, outerScale = FeatureScaler.Scale;
         for (int i = 0; i < eps.Length; i++) result[i] = (float)(outerMean[i % d] + outerScale[i % d] * eps[i]);
         return result;
+    }
+
+    /// <summary>Maps standard-normal latents <paramref name="eps"/> (in place) to samples in z units (before the outer
+    /// de-standardisation): start law at times[0], then the solver in blocks of 4096 rows. No check that the network can
+    /// follow the grid (measurements such as <see cref="DiscretisationError"/> evaluate plans the public API rejects).</summary>
+    internal void RunStandardised(Span<double> eps, NoiseSchedule schedule, ReadOnlySpan<double> times, ISampler sampler, Random? random = null)
+    {
+        int d = Dimension;
+        DrawStart(eps, schedule, times[0]);
+        for (int start = 0; start < eps.Length; start += ChunkRows * d)
+        {
+            int length = Math.Min(ChunkRows * d, eps.Length - start);
+            sampler.Sample(Denoiser, schedule, times, eps.Slice(start, length), random);
+        }
+    }
+
+    /// <summary>Maps standard-normal latents (in place) to the start law at <paramref name="t0"/> of <paramref name="schedule"/>.</summary>
+    internal void DrawStart(Span<double> eps, NoiseSchedule schedule, double t0)
+    {
+        int d = Dimension;
+        var (shift, spread) = StartMoments(schedule, t0);
+        for (int i = 0; i < eps.Length; i++) eps[i] = shift[i % d] + spread * eps[i];
     }
 
     /// <summary>The start x = shift + spread eps at t0 of <paramref name="schedule"/>: shift = m_0 mean, spread =
