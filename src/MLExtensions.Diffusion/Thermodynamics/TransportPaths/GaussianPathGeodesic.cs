@@ -19,7 +19,9 @@ namespace MLExtensions.Diffusion.Thermodynamics;
 /// c = 0 is the variance-preserving arc (cosine).</para>
 /// <para>Minimisation. L(c) is a composite 8-point Gauss-Legendre sum on equal panels of [0, pi/2]; the metric is
 /// evaluated once, at these nodes, so a Monte Carlo metric costs a fixed number of denoiser passes. L and its exact
-/// gradient in c are minimised by BFGS with a backtracking (Armijo) line search from c = 0.</para>
+/// gradient in c are minimised by BFGS with a backtracking (Armijo) line search from c = 0, stopping when the largest
+/// gradient component falls below <see cref="GaussianPathGeodesicOptions.GradientTolerance"/> times L, when five steps in a
+/// row lower L by less than 1e-15 relative (rounding), or after <see cref="GaussianPathGeodesicOptions.MaxIterations"/>.</para>
 /// <para>Re-timing. The path is then run at constant speed on [0, tau]: t(phi) = tau l(phi) / L, with the cumulative
 /// length l at the knots from the Legendre interpolant of the speed on each panel. The kinetic energy is then L^2 / tau^2
 /// at every t and c2 = L^2 / tau, the least c2 of any timing of the path (Cauchy-Schwarz). The knots give a
@@ -179,6 +181,7 @@ public static class GaussianPathGeodesic
         for (int i = 0; i < n; i++) inverse[i, i] = 1;
         double value = f(x, g);
         bool scaled = false;
+        int stalled = 0;
         for (int iteration = 0; iteration < maxIterations; iteration++)
         {
             double gMax = 0;
@@ -208,7 +211,15 @@ public static class GaussianPathGeodesic
                 trial = f(xNew, gNew);
                 if (double.IsFinite(trial) && trial <= value + 1e-4 * alpha * slope) { accepted = true; break; }
             }
-            if (!accepted) return (value, iteration, false);
+            if (!accepted) return (value, iteration + 1, false);
+            // Stop once rounding dominates: five accepted steps in a row that lower L by less than 1e-15 relative.
+            stalled = value - trial <= 1e-15 * value ? stalled + 1 : 0;
+            if (stalled >= 5)
+            {
+                value = trial;
+                Array.Copy(xNew, x, n);
+                return (value, iteration + 1, true);
+            }
             double sy = 0, yy = 0;
             for (int i = 0; i < n; i++)
             {

@@ -25,6 +25,6 @@ public sealed class GaussianPathGeodesicOptions
     public int MaxIterations { get; init; } = 500;
 
     /// <summary>Convergence: the largest gradient component, relative to the path length, below which the minimiser
-    /// stops; finite and positive. Default 1e-10.</summary>
-    public double GradientTolerance { get; init; } = 1e-10;
+    /// stops; finite and positive. Default 1e-8.</summary>
+    public double GradientTolerance { get; init; } = 1e-8;
 }

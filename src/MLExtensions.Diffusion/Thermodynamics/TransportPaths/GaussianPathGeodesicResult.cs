@@ -46,8 +46,9 @@ public sealed class GaussianPathGeodesicResult
     /// <summary>The quasi-Newton iterations used.</summary>
     public int Iterations { get; }
 
-    /// <summary>Whether the gradient tolerance was met (otherwise the minimiser stopped at the iteration limit or where
-    /// no step decreased the length any more; the path is still the best found).</summary>
+    /// <summary>Whether the minimiser converged: the gradient tolerance was met, or steps stopped lowering the length
+    /// beyond rounding. False when it stopped at the iteration limit or no step along the search direction lowered the
+    /// length; the path is then still the best found.</summary>
     public bool Converged { get; }
 
     /// <summary>The radius a(phi) = sqrt(m^2 + sigma^2) of the fitted path at the angle <paramref name="phi"/>.</summary>
