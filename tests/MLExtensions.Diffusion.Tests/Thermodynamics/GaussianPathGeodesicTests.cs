@@ -51,6 +51,20 @@ public class GaussianPathGeodesicTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ZeroMeanIsotropicDataWithADegenerateMetricStillReachesTheDistance()
+    {
+        // With mu = 0 and equal eigenvalues the metric only sees the marginal std S = sqrt(m^2 s^2 + sigma^2) (AC = B^2), so
+        // every path with monotone S is a geodesic: c2 = d (s - 1)^2 whichever the fit returns.
+        const int d = 3;
+        const double s = 0.4;
+        var fit = GaussianPathGeodesic.Fit(new GaussianDataPathMetric(new double[d], IsotropicCovariance(d, s)));
+        double w2 = d * (s - 1) * (s - 1);
+        output.WriteLine($"c2 = {fit.KineticCost:R}, W2^2 = {w2:R}");
+        Assert.Equal(w2, fit.KineticCost, 1e-3 * w2);
+        Assert.Equal(0.0, fit.Schedule.M(fit.Schedule.Tau));
+    }
+
+    [Fact]
     public void AnisotropicGaussianIsNearButAboveBures()
     {
         // Eigenvalues 0.25, 1, 4 in a rotated basis; mean (0.5, -0.3, 0.2). A scalar (m, sigma) path cannot scale the

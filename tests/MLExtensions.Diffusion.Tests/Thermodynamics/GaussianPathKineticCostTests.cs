@@ -27,6 +27,31 @@ public class GaussianPathKineticCostTests
     }
 
     [Fact]
+    public void FullCovarianceCostMatchesTheIntegratedSquaredBuresSpeed()
+    {
+        // For Gaussian data the flow is a gradient field, so c2 = integral v2^2 dt with v2 from the Lyapunov equation
+        // of the marginal covariance (WassersteinSpeed.Gaussian), integrated on the same graded rule.
+        double[] mu = [0.5, -0.3, 0.2];
+        double[] cov = [1.5, 0.4, -0.2, 0.4, 0.8, 0.1, -0.2, 0.1, 0.3];
+        var c = new double[3, 3];
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++) c[i, j] = cov[i * 3 + j];
+        var data = GaussianDenoiser.Full(mu, c);
+        var metric = new GaussianDataPathMetric(mu, cov);
+        foreach (NoiseSchedule schedule in new NoiseSchedule[] { new CosineSchedule(tau: 2), new VpLinearSchedule(), new GaussianOtSchedule(0.8) })
+        {
+            var rule = GradedTimeQuadrature.Create(0, schedule.MaxTime, EntropyProduction.DefaultEndCutoff);
+            double expected = 0;
+            for (int i = 0; i < rule.Nodes.Length; i++)
+            {
+                double v = WassersteinSpeed.Gaussian(schedule, data, rule.Nodes[i]);
+                expected += rule.Weights[i] * v * v;
+            }
+            Assert.Equal(expected, GaussianPathKineticCost.Compute(metric, schedule), 1e-9 * expected);
+        }
+    }
+
+    [Fact]
     public void GaussianOtScheduleCostsTheSquaredDistance()
     {
         // The OT schedule moves at constant energy W2^2 / tau^2, so c2 over the integrated interval is its length times that.
