@@ -47,7 +47,9 @@ public static class GaussianPathGeodesic
     /// <exception cref="ArgumentNullException"><paramref name="metric"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range (the message names it).</exception>
     /// <exception cref="ArgumentException">The metric returned non-finite coefficients or a negative A or C, or the
-    /// metric vanishes along the whole path (length 0).</exception>
+    /// metric vanishes along the whole path (length 0); or <see cref="TabulatedSchedule"/> rejected the knots (its
+    /// interval check of sigma/m, possible only for a metric so rough that the interpolant overshoots: raise
+    /// <see cref="GaussianPathGeodesicOptions.KnotsPerPanel"/>).</exception>
     public static GaussianPathGeodesicResult Fit(IGaussianPathMetric metric, GaussianPathGeodesicOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(metric);
