@@ -30,4 +30,14 @@ public sealed class DiffusionCatalog
     /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
     /// <exception cref="InvalidDataException">The file is corrupt, truncated, foreign, newer, or inconsistent (the message names it).</exception>
     public DiffusionModel LoadModel(string path) => DiffusionModelArchive.Load(path);
+
+    /// <summary>An estimator that finds a better sampling plan for <paramref name="model"/> at an NFE budget
+    /// (<see cref="ScheduleOptimizationEstimator"/>): fit it on data rows to get the model with the chosen plan.</summary>
+    /// <param name="model">The trained model.</param>
+    /// <param name="options">The options (null for the defaults: NFE 9, every path, grid and solver).</param>
+    /// <returns>The estimator.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
+    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    public ScheduleOptimizationEstimator OptimizeSchedule(DiffusionModel model, ScheduleOptimizationOptions? options = null) =>
+        new(Context, model, options);
 }

@@ -125,6 +125,49 @@ public sealed class SamplingPlan
         return (nfe + 1) / 2;
     }
 
+    /// <summary>A plan with a grid of the given kind for an NFE budget: steps = (nfe + 1) / 2 for Heun (whose NFE is then
+    /// 2 steps - 1, one less than an even budget), nfe for the other solvers; the grid runs from
+    /// <paramref name="topLevel"/> down to <paramref name="bottomLevel"/> (where a grid has such a level) and then 0.</summary>
+    /// <param name="schedule">The schedule.</param>
+    /// <param name="grid">The grid kind (not <see cref="SamplingGridKind.DynamicProgramming"/>).</param>
+    /// <param name="sampler">The solver.</param>
+    /// <param name="nfe">The budget, at least 1.</param>
+    /// <param name="topLevel">The noise level sigma/m of the first time; at most the schedule's level at MaxTime.</param>
+    /// <param name="bottomLevel">The last positive level of the EDM-rho and log-SNR grids (default 0.002); below
+    /// <paramref name="topLevel"/>.</param>
+    /// <param name="rho">The EDM exponent (default 7).</param>
+    /// <param name="speed">The speed v(t) of <see cref="SamplingGridKind.EqualLength"/>; required for it, ignored otherwise.</param>
+    /// <returns>The plan.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="schedule"/> is null, or <paramref name="speed"/> for an
+    /// equal-length grid.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="nfe"/> is below 1, a level is out of range, or an enum
+    /// is not defined.</exception>
+    /// <exception cref="ArgumentException"><paramref name="grid"/> is <see cref="SamplingGridKind.DynamicProgramming"/>, or
+    /// the grid cannot be resolved.</exception>
+    public static SamplingPlan Create(NoiseSchedule schedule, SamplingGridKind grid, GenerateSamplerKind sampler, int nfe, double topLevel,
+        double bottomLevel = 0.002, double rho = 7.0, Func<double, double>? speed = null)
+    {
+        ArgumentNullException.ThrowIfNull(schedule);
+        if (!Enum.IsDefined(sampler)) throw new ArgumentOutOfRangeException(nameof(sampler), sampler, "Unknown sampler.");
+        if (nfe < 1) throw new ArgumentOutOfRangeException(nameof(nfe), nfe, "The NFE budget must be at least 1 network evaluation.");
+        if (!(double.IsFinite(bottomLevel) && bottomLevel > 0 && bottomLevel < topLevel))
+            throw new ArgumentOutOfRangeException(nameof(bottomLevel), bottomLevel, $"'bottomLevel' must be positive and below topLevel = {topLevel}.");
+        int steps = sampler == GenerateSamplerKind.Heun ? (nfe + 1) / 2 : nfe;
+        double tTop = TimeGrid.FromNoiseLevels(schedule, [topLevel, 0])[0];
+        double[] times = grid switch
+        {
+            SamplingGridKind.EdmRho => TimeGrid.EdmRho(schedule, steps, bottomLevel, topLevel, rho),
+            SamplingGridKind.UniformLogSnr => TimeGrid.UniformLogSnr(schedule, steps, tTop, TimeGrid.FromNoiseLevels(schedule, [bottomLevel, 0])[0], appendZero: true),
+            SamplingGridKind.UniformTime => TimeGrid.Uniform(schedule, steps, tTop),
+            SamplingGridKind.EqualLength => Thermodynamics.ScheduleRetiming.EqualLengthSteps(schedule,
+                speed ?? throw new ArgumentNullException(nameof(speed), "An equal-length grid needs the speed v(t)."), steps, tTop, 0).Times,
+            SamplingGridKind.DynamicProgramming => throw new ArgumentException(
+                "A dynamic-programming grid needs measured step errors of a model: use StepGridOptimizer.", nameof(grid)),
+            _ => throw new ArgumentOutOfRangeException(nameof(grid), grid, "Unknown grid kind."),
+        };
+        return new SamplingPlan(schedule, times, sampler);
+    }
+
     /// <summary>The plan as JSON: <c>{"sampler": "Heun", "times": [...], "schedule": {...}}</c> with the schedule written by
     /// <see cref="ScheduleJson"/>.</summary>
     /// <returns>The document.</returns>
