@@ -109,7 +109,10 @@ public sealed class SearchExperiment
         return this;
     }
 
-    /// <summary>Sets a log sink for one line per trial start and end (e.g. <c>m =&gt; Console.WriteLine(m)</c>, or a forwarder to ML.NET's <c>MLContext.Log</c> channel).</summary>
+    /// <summary>
+    /// Sets a log sink for one line per trial start and end and a closing summary (e.g. <c>Console.WriteLine</c>, or the
+    /// writer a caller also hands ML.NET's <c>MLContext.Log</c> messages to, so both land in one log).
+    /// </summary>
     /// <param name="log">The sink.</param>
     /// <returns>This experiment.</returns>
     public SearchExperiment SetLog(Action<string> log)
