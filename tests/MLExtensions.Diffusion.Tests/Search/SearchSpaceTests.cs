@@ -165,6 +165,11 @@ public class SearchSpaceSearchTests
         Assert.Contains("'lr'", Assert.Throws<ArgumentException>(() => space.Validate(good.With("lr", "big"))).Message);
         Assert.Contains("'n'", Assert.Throws<ArgumentException>(() => space.Validate(good.With("n", 2.5))).Message);
         Assert.Contains("'n'", Assert.Throws<ArgumentException>(() => space.Validate(Parameter.Create([new("lr", 0.01), new("act", "relu")]))).Message);
+        // Numbers compare by value: 3.0 is the integer 3, and 2.0 is the numeric choice 2.
+        space.Validate(good.With("n", JsonDocument.Parse("3.0").RootElement));
+        var numeric = new SearchSpace().AddChoice("k", 1, 2, 3);
+        Assert.Equal(0.5, numeric.MapToFeature(Parameter.Create([new("k", JsonDocument.Parse("2.0").RootElement)]))[0], 12);
+        Assert.Contains("'k'", Assert.Throws<ArgumentException>(() => numeric.Validate(Parameter.Create([new("k", "2")]))).Message);
         Assert.Contains("3 dimensions", Assert.Throws<ArgumentException>(() => space.Sample(new double[2])).Message);
         Assert.Contains("'n'", Assert.Throws<ArgumentException>(() => space.Sample([0.5, 1.5, 0.5])).Message);
         Assert.Contains("'lr'", Assert.Throws<ArgumentException>(() => space.Sample([double.NaN, 0.5, 0.5])).Message);
