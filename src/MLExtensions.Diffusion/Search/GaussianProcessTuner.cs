@@ -28,6 +28,7 @@ public sealed class GaussianProcessTuner : ITuner
     /// <param name="seed">The seed.</param>
     /// <param name="options">Settings; null for the defaults.</param>
     /// <exception cref="ArgumentException">The space has no dimensions, or an option is out of range (the message names it).</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="space"/> is null.</exception>
     public GaussianProcessTuner(SearchSpace space, int seed = 0, GaussianProcessTunerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(space);
@@ -91,6 +92,7 @@ public sealed class GaussianProcessTuner : ITuner
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentException">The result's parameter is not a point of the tuner's search space.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="result"/> is null.</exception>
     public void Update(TrialResult result)
     {
         ArgumentNullException.ThrowIfNull(result);

@@ -15,6 +15,7 @@ public sealed class GridSearchTuner : ITuner
     /// <param name="space">The search space, at least one dimension.</param>
     /// <param name="stepsPerRange">Grid points per range dimension, at least 2.</param>
     /// <exception cref="ArgumentException">The space has no dimensions, <paramref name="stepsPerRange"/> &lt; 2, or the grid has more than 2^62 points.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="space"/> is null.</exception>
     public GridSearchTuner(SearchSpace space, int stepsPerRange = 5)
     {
         ArgumentNullException.ThrowIfNull(space);
@@ -60,5 +61,6 @@ public sealed class GridSearchTuner : ITuner
     }
 
     /// <inheritdoc/>
+    /// <exception cref="ArgumentNullException"><paramref name="result"/> is null.</exception>
     public void Update(TrialResult result) => ArgumentNullException.ThrowIfNull(result);
 }

@@ -22,6 +22,7 @@ public sealed class Parameter : IEquatable<Parameter>
     /// <param name="values">The values; names non-empty and distinct.</param>
     /// <returns>The parameter.</returns>
     /// <exception cref="ArgumentException">A name is empty or listed twice.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="values"/> is null.</exception>
     public static Parameter Create(IEnumerable<KeyValuePair<string, object?>> values)
     {
         ArgumentNullException.ThrowIfNull(values);
@@ -134,6 +135,7 @@ public sealed class Parameter : IEquatable<Parameter>
     /// <param name="json">A JSON object.</param>
     /// <returns>The parameter.</returns>
     /// <exception cref="ArgumentException">The text is not a JSON object.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="json"/> is null.</exception>
     public static Parameter FromJson(string json)
     {
         ArgumentNullException.ThrowIfNull(json);

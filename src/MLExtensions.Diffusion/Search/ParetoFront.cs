@@ -14,6 +14,9 @@ public static class ParetoFront
     /// <param name="loss">A point's loss.</param>
     /// <returns>The front; empty for no points.</returns>
     /// <exception cref="ArgumentException">A cost or loss is NaN (the message gives the point's index).</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="items"/> is null.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="cost"/> is null.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="loss"/> is null.</exception>
     public static IReadOnlyList<T> Compute<T>(IEnumerable<T> items, Func<T, double> cost, Func<T, double> loss)
     {
         ArgumentNullException.ThrowIfNull(items);
@@ -45,6 +48,8 @@ public static class ParetoFront
     /// <param name="costMetric">The name of the cost in each successful trial's <see cref="TrialResult.Metrics"/>.</param>
     /// <returns>The front.</returns>
     /// <exception cref="ArgumentException">A successful trial has no such metric, or it is NaN (the message names the trial).</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="trials"/> is null.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="costMetric"/> is null.</exception>
     public static IReadOnlyList<TrialResult> Compute(IEnumerable<TrialResult> trials, string costMetric = "Cost")
     {
         ArgumentNullException.ThrowIfNull(trials);

@@ -10,6 +10,7 @@ public sealed class RandomSearchTuner : ITuner
     /// <param name="space">The search space, at least one dimension.</param>
     /// <param name="seed">The seed: the same seed proposes the same sequence.</param>
     /// <exception cref="ArgumentException">The space has no dimensions.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="space"/> is null.</exception>
     public RandomSearchTuner(SearchSpace space, int seed = 0)
     {
         ArgumentNullException.ThrowIfNull(space);
@@ -27,5 +28,6 @@ public sealed class RandomSearchTuner : ITuner
     }
 
     /// <inheritdoc/>
+    /// <exception cref="ArgumentNullException"><paramref name="result"/> is null.</exception>
     public void Update(TrialResult result) => ArgumentNullException.ThrowIfNull(result);
 }

@@ -85,6 +85,7 @@ public sealed class SearchDimension
     /// <param name="defaultValue">Optional default, one of the choices; the first choice when null.</param>
     /// <returns>The dimension.</returns>
     /// <exception cref="ArgumentException">Empty name, no choices, duplicate choices, or a default that is not a choice (the message names the dimension).</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="choices"/> is null.</exception>
     public static SearchDimension Choice(string name, IEnumerable<object?> choices, object? defaultValue = null)
     {
         ArgumentNullException.ThrowIfNull(choices);

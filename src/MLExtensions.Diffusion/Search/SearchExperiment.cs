@@ -30,6 +30,7 @@ public sealed class SearchExperiment
     /// <param name="space">The space, at least one dimension.</param>
     /// <returns>This experiment.</returns>
     /// <exception cref="ArgumentException">The space has no dimensions.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="space"/> is null.</exception>
     public SearchExperiment SetSearchSpace(SearchSpace space)
     {
         ArgumentNullException.ThrowIfNull(space);
@@ -41,6 +42,7 @@ public sealed class SearchExperiment
     /// <summary>Sets the tuner (it must propose points of the experiment's search space).</summary>
     /// <param name="tuner">The tuner.</param>
     /// <returns>This experiment.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="tuner"/> is null.</exception>
     public SearchExperiment SetTuner(ITuner tuner)
     {
         ArgumentNullException.ThrowIfNull(tuner);
@@ -51,6 +53,7 @@ public sealed class SearchExperiment
     /// <summary>Sets a tuner factory, called at the start of each run with the search space and the seed (e.g. <c>(s, seed) =&gt; new GaussianProcessTuner(s, seed)</c>).</summary>
     /// <param name="factory">The factory.</param>
     /// <returns>This experiment.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="factory"/> is null.</exception>
     public SearchExperiment SetTuner(Func<SearchSpace, int, ITuner> factory)
     {
         ArgumentNullException.ThrowIfNull(factory);
@@ -61,6 +64,7 @@ public sealed class SearchExperiment
     /// <summary>Sets the trial runner.</summary>
     /// <param name="runner">The runner.</param>
     /// <returns>This experiment.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="runner"/> is null.</exception>
     public SearchExperiment SetTrialRunner(ITrialRunner runner)
     {
         ArgumentNullException.ThrowIfNull(runner);
@@ -102,6 +106,7 @@ public sealed class SearchExperiment
     /// <summary>Sets a progress sink, told of every recorded trial.</summary>
     /// <param name="progress">The sink.</param>
     /// <returns>This experiment.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="progress"/> is null.</exception>
     public SearchExperiment SetProgress(IProgress<TrialResult> progress)
     {
         ArgumentNullException.ThrowIfNull(progress);
@@ -115,6 +120,7 @@ public sealed class SearchExperiment
     /// </summary>
     /// <param name="log">The sink.</param>
     /// <returns>This experiment.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="log"/> is null.</exception>
     public SearchExperiment SetLog(Action<string> log)
     {
         ArgumentNullException.ThrowIfNull(log);

@@ -10,6 +10,7 @@ public sealed class SearchResult
     /// <param name="trials">The recorded trials, in order (failed ones included).</param>
     /// <param name="stopReason">Why the experiment stopped.</param>
     /// <param name="elapsedMilliseconds">The experiment's wall time.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="trials"/> is null.</exception>
     [JsonConstructor]
     public SearchResult(IReadOnlyList<TrialResult> trials, SearchStopReason stopReason, double elapsedMilliseconds)
     {
@@ -48,6 +49,7 @@ public sealed class SearchResult
     /// <param name="json">The JSON text.</param>
     /// <returns>The result.</returns>
     /// <exception cref="ArgumentException">The text is not a search result.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="json"/> is null.</exception>
     public static SearchResult FromJson(string json)
     {
         ArgumentNullException.ThrowIfNull(json);
@@ -65,6 +67,7 @@ public sealed class SearchResult
     /// <param name="path">The file.</param>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
     /// <exception cref="IOException">The file cannot be written.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
     public void Save(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
@@ -76,6 +79,7 @@ public sealed class SearchResult
     /// <returns>The result.</returns>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty, or the file is not a search result.</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
     public static SearchResult Load(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);

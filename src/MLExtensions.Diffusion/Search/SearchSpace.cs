@@ -35,6 +35,7 @@ public sealed class SearchSpace
     /// <param name="dimension">The dimension; its name not yet used.</param>
     /// <returns>This space.</returns>
     /// <exception cref="ArgumentException">A dimension already has the name.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="dimension"/> is null.</exception>
     public SearchSpace Add(SearchDimension dimension)
     {
         ArgumentNullException.ThrowIfNull(dimension);
@@ -71,6 +72,7 @@ public sealed class SearchSpace
     /// <param name="choices">At least one candidate, no duplicates.</param>
     /// <returns>This space.</returns>
     /// <exception cref="ArgumentException">A duplicate or empty name, no choices, or duplicate choices.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="choices"/> is null.</exception>
     public SearchSpace AddChoice(string name, params object?[] choices) => Add(SearchDimension.Choice(name, choices));
 
     /// <summary>Adds the choice false / true.</summary>
@@ -95,6 +97,7 @@ public sealed class SearchSpace
     /// <param name="optionsType">The options class.</param>
     /// <returns>The space.</returns>
     /// <exception cref="ArgumentException">An attribute on a property of the wrong type, an invalid range or choice list (the message names the property), or no attributed property.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="optionsType"/> is null.</exception>
     public static SearchSpace FromType(Type optionsType)
     {
         ArgumentNullException.ThrowIfNull(optionsType);
@@ -161,6 +164,7 @@ public sealed class SearchSpace
     /// <param name="parameter">A parameter with a valid value for every dimension.</param>
     /// <returns>One number in [0, 1] per dimension, in order.</returns>
     /// <exception cref="ArgumentException">A dimension's value is missing, out of range, not an integer, or not one of its choices (the message names the dimension).</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="parameter"/> is null.</exception>
     public double[] MapToFeature(Parameter parameter)
     {
         ArgumentNullException.ThrowIfNull(parameter);
@@ -196,6 +200,7 @@ public sealed class SearchSpace
     /// <param name="json">The JSON text.</param>
     /// <returns>The space.</returns>
     /// <exception cref="ArgumentException">The text is not such an array, or a dimension is invalid (the message names it).</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="json"/> is null.</exception>
     public static SearchSpace FromJson(string json)
     {
         ArgumentNullException.ThrowIfNull(json);
