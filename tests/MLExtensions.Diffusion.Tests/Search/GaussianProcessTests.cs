@@ -59,4 +59,17 @@ public class GaussianProcessSearchTests
         Assert.True(Math.Abs(farMean) < 0.01, $"far mean {farMean}"); // reverts to the prior mean 0 (data values are O(1))
         Assert.Equal(1, farSd / Math.Sqrt(gp.SignalVariance), 3); // and to the prior standard deviation
     }
+
+    [Fact]
+    public void RepeatedPointsWithoutNoiseAreSkippedNotFatal()
+    {
+        double[][] x = [[0.5], [0.5], [0.5]];
+        double[] y = [1, -1, 0];
+        // All-ones correlation plus a negligible nugget is not positive definite: no fit.
+        Assert.Null(GaussianProcess.Fit(GaussianProcessKernel.Matern52, x, y, [0.3], [1e-20]));
+        // With a usable noise level in the grid that one is chosen, and the mean at the point is the average.
+        var gp = GaussianProcess.Fit(GaussianProcessKernel.Matern52, x, y, [0.3], [1e-20, 1e-1])!;
+        Assert.Equal(1e-1, gp.Noise);
+        Assert.Equal(0, gp.Predict([0.5], new double[3]).Mean, 9);
+    }
 }
