@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.ML;
+using Microsoft.ML.Runtime;
 
 namespace MLExtensions.Diffusion.Search;
 
@@ -125,6 +127,29 @@ public sealed class SearchExperiment
     {
         ArgumentNullException.ThrowIfNull(log);
         _log = log;
+        return this;
+    }
+
+    /// <summary>
+    /// Sends the log lines to ML.NET's log: subscribers of <paramref name="context"/>'s <see cref="MLContext.Log"/> event
+    /// receive them as Info messages from <paramref name="source"/> (through the public <see cref="IHostEnvironment"/>
+    /// channel API).
+    /// </summary>
+    /// <param name="context">The ML.NET context.</param>
+    /// <param name="source">The message source, non-empty (default "Search").</param>
+    /// <returns>This experiment.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="context"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="source"/> is empty.</exception>
+    public SearchExperiment SetLog(MLContext context, string source = "Search")
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (string.IsNullOrWhiteSpace(source)) throw new ArgumentException("The log source needs a non-empty name.", nameof(source));
+        var host = ((IHostEnvironment)context).Register(source);
+        _log = message =>
+        {
+            using var channel = host.Start("Trial");
+            channel.Info(MessageSensitivity.None, message);
+        };
         return this;
     }
 

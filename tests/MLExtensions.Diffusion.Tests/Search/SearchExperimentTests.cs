@@ -62,6 +62,18 @@ public class SearchExperimentSearchTests
     }
 
     [Fact]
+    public async Task LogLinesReachMLContextLogSubscribers()
+    {
+        var context = new Microsoft.ML.MLContext(seed: 1);
+        var messages = new List<(string Source, string Message)>();
+        context.Log += (_, e) => { if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info) lock (messages) messages.Add((e.Source, e.Message)); };
+        await new SearchExperiment().SetSearchSpace(TestFunctions.BraninSpace()).SetTrialRunner(BraninRunner()).SetMaxTrials(3).SetLog(context, "SamplerSearch").RunAsync();
+        Assert.Contains(messages, m => m.Source.StartsWith("SamplerSearch") && m.Message.Contains("Trial 2 done"));
+        Assert.Contains(messages, m => m.Message.Contains("Search stopped (MaxTrials) after 3 trials"));
+        Assert.Throws<ArgumentException>(() => new SearchExperiment().SetLog(context, " "));
+    }
+
+    [Fact]
     public async Task SameSeedGivesTheSameTrialSequenceAndAnotherSeedAnother()
     {
         async Task<Parameter[]> Run(int seed) => (await new SearchExperiment()
