@@ -84,6 +84,26 @@ public class GaussianKineticCostTests
         Assert.Equal(c2, a + b, 1e-8 * c2);
     }
 
+    [Theory]
+    [InlineData("cosine")]
+    [InlineData("vp-linear")]
+    [InlineData("cond-ot")]
+    public void AgreesWithTheGaussianPathMetricsClosedForm_AWrittenApartDerivationInPolarCoordinates(string name)
+    {
+        // GaussianDataPathMetric writes the same energy as mdot^2 A + 2 mdot sigmadot B + sigmadot^2 C at phi = atan2(sigma, m).
+        NoiseSchedule schedule = name switch { "cosine" => new CosineSchedule(), "vp-linear" => new VpLinearSchedule(), _ => new CondOtSchedule() };
+        var metric = new GaussianDataPathMetric(Mu, Sigma);
+        foreach (double u in new[] { 0.1, 0.35, 0.6, 0.9 })
+        {
+            double t = u * schedule.MaxTime;
+            var g = metric.Coefficients(Math.Atan2(schedule.Sigma(t), schedule.M(t)));
+            double expected = g.KineticEnergy(schedule.MDot(t), schedule.SigmaDot(t));
+            Assert.Equal(expected, GaussianKineticCost.KineticEnergy(schedule, Mu, Sigma, t), 1e-9 * (1 + expected));
+        }
+        double c2 = GaussianKineticCost.Compute(schedule, Mu, Sigma);
+        Assert.Equal(GaussianPathKineticCost.Compute(metric, schedule), c2, 1e-6 * c2);
+    }
+
     [Fact]
     public void InvalidInputsNameTheArgument()
     {
