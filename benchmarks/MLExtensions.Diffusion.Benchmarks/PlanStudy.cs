@@ -11,8 +11,8 @@ namespace MLExtensions.Diffusion.Benchmarks;
 
 /// <summary>
 /// Issue #9 measures: error-vs-NFE curves of sampling plans on the shipped models (models/penguins, models/mixture).
-/// For each NFE: today's default before #9 (Heun, EDM rho = 7 from the schedule's top level), the fixed default (from the
-/// top of the trained range), simple plans, the fitted least-kinetic-cost path with uniform t (equal W2 length on it),
+/// For each NFE: today's default before #9 (Heun, EDM rho = 7 from the schedule's top level), the same grid from the top
+/// of the trained range, the fixed default (Heun, uniform angle from the top of the trained range), simple plans, the fitted least-kinetic-cost path with uniform t (equal W2 length on it),
 /// equal W2 length on the training schedule, and the plan OptimizeSchedule chooses (from train.csv). Each is measured on
 /// the same latents: discretisation error (RMS and sliced W2 to Heun-1000 samples from the same latents) and held-out
 /// sliced W2 and MMD^2 to heldout.csv, all in standardised units. Then: which criterion ranks the plans at each NFE like
@@ -63,7 +63,8 @@ internal static class PlanStudy
                 var plans = new List<(string Label, SamplingPlan Plan)>
                 {
                     ("default before #9 (Heun, EDM rho 7 from the schedule top)", new SamplingPlan(model.Schedule, TimeGrid.EdmRho(model.Schedule, heun, 0.002, scheduleTop), GenerateSamplerKind.Heun)),
-                    ("fixed default (Heun, EDM rho 7 from the trained top)", model.DefaultSamplingPlan(heun)),
+                    ("Heun, EDM rho 7 from the trained top", SamplingPlan.Create(model.Schedule, SamplingGridKind.EdmRho, GenerateSamplerKind.Heun, nfe, top)),
+                    ("fixed default (Heun, uniform angle from the trained top)", model.DefaultSamplingPlan(heun)),
                     ("Gaussian-OT, uniform t, Heun", SamplingPlan.Create(ot, SamplingGridKind.UniformTime, GenerateSamplerKind.Heun, nfe, top)),
                     ("training, log-SNR, DPM++(2M)", SamplingPlan.Create(model.Schedule, SamplingGridKind.UniformLogSnr, GenerateSamplerKind.DpmSolverPlusPlus2M, nfe, top)),
                     ("training, EDM rho 7, DPM++(2M)", SamplingPlan.Create(model.Schedule, SamplingGridKind.EdmRho, GenerateSamplerKind.DpmSolverPlusPlus2M, nfe, top)),

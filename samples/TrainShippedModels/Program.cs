@@ -213,7 +213,7 @@ void Ship(string name, DiffusionModel model, ScoreMatchingOptions options, strin
     Row("training rows", $"{s.Rows} (dropped {s.DroppedRows})");
     Row("final loss", s.FinalLoss.ToString("G5", c));
     Row("training time", $"{s.TrainingSeconds.ToString("F1", c)} s ({o.Threads} GEMM threads, {Environment.ProcessorCount} logical cores)");
-    Row("sampler", $"Heun (EDM Algorithm 1), {sampler.Steps} steps ({sampler.Nfe} network evaluations), EDM rho = 7 grid of `DiffusionModel.SamplingTimes`");
+    Row("sampler", $"the default sampling plan: {model.SamplingPlan} (Heun = EDM Algorithm 1; grid uniform in the angle atan(sigma/m), `DiffusionModel.SamplingTimes`)");
     card.AppendLine();
     card.AppendLine("## Held-out metrics");
     card.AppendLine();

@@ -20,4 +20,9 @@ public enum SamplingGridKind
     /// <summary>Chosen by dynamic programming over candidate levels on measured step errors (<see cref="StepGridOptimizer"/>);
     /// not built by <see cref="SamplingPlan.Create"/>, which has no model to measure.</summary>
     DynamicProgramming,
+
+    /// <summary>Uniform in the polar angle phi = atan(sigma/m) of the point (m, sigma): noise levels tan(phi_i) with phi_i
+    /// equally spaced from atan(top) down to 0 (so the last level is 0 and the bottom level is not used). On the cosine
+    /// schedule, whose (m, sigma) = (cos phi, sin phi), it is uniform t. The default plan's grid.</summary>
+    UniformAngle,
 }

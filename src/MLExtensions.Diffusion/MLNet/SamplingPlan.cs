@@ -159,6 +159,7 @@ public sealed class SamplingPlan
             SamplingGridKind.EdmRho => TimeGrid.EdmRho(schedule, steps, bottomLevel, topLevel, rho),
             SamplingGridKind.UniformLogSnr => TimeGrid.UniformLogSnr(schedule, steps, tTop, TimeGrid.FromNoiseLevels(schedule, [bottomLevel, 0])[0], appendZero: true),
             SamplingGridKind.UniformTime => TimeGrid.Uniform(schedule, steps, tTop),
+            SamplingGridKind.UniformAngle => TimeGrid.FromNoiseLevels(schedule, UniformAngleLevels(steps, topLevel)),
             SamplingGridKind.EqualLength => Thermodynamics.ScheduleRetiming.EqualLengthSteps(schedule,
                 speed ?? throw new ArgumentNullException(nameof(speed), "An equal-length grid needs the speed v(t)."), steps, tTop, 0).Times,
             SamplingGridKind.DynamicProgramming => throw new ArgumentException(
@@ -166,6 +167,16 @@ public sealed class SamplingPlan
             _ => throw new ArgumentOutOfRangeException(nameof(grid), grid, "Unknown grid kind."),
         };
         return new SamplingPlan(schedule, times, sampler);
+    }
+
+    /// <summary>steps + 1 noise levels tan(phi_i), phi_i = atan(top) (steps - i) / steps: uniform in the polar angle, ending at 0.</summary>
+    internal static double[] UniformAngleLevels(int steps, double topLevel)
+    {
+        double top = Math.Atan(topLevel);
+        var levels = new double[steps + 1];
+        levels[0] = topLevel;
+        for (int i = 1; i < steps; i++) levels[i] = Math.Tan(top * (steps - i) / steps);
+        return levels;
     }
 
     /// <summary>The plan as JSON: <c>{"sampler": "Heun", "times": [...], "schedule": {...}}</c> with the schedule written by

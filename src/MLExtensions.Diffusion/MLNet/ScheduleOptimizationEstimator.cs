@@ -15,7 +15,7 @@ namespace MLExtensions.Diffusion.MLNet;
 /// schedule of the data's isotropic moments (<see cref="GaussianOtSchedule"/>, the closed-form case); and, with
 /// <see cref="ScheduleOptimizationOptions.FitTransportPath"/>, the path of least kinetic cost under the model's own Monte
 /// Carlo path metric (<see cref="DenoiserPathMetric"/>, <see cref="GaussianPathGeodesic"/>), re-timed to constant speed.</para>
-/// <para>Grids per path and solver: EDM rho = 7, log-SNR-uniform, uniform t, equal length in the W2 speed
+/// <para>Grids per path and solver: EDM rho = 7, log-SNR-uniform, uniform t, uniform angle, equal length in the W2 speed
 /// sqrt(E|nu_t|^2) of the path metric, and the dynamic-programming grid of <see cref="StepGridOptimizer"/> (one-step solvers;
 /// DPM-Solver++(2M) gets the DDIM one); all start at the top of the trained noise range (the dynamic programme may start
 /// lower).</para>

@@ -26,7 +26,8 @@ public sealed class ScheduleOptimizationOptions
 
     /// <summary>The grids tried (default all kinds, dynamic programming included).</summary>
     public SamplingGridKind[] Grids { get; set; } =
-        [SamplingGridKind.EdmRho, SamplingGridKind.UniformLogSnr, SamplingGridKind.UniformTime, SamplingGridKind.EqualLength, SamplingGridKind.DynamicProgramming];
+        [SamplingGridKind.EdmRho, SamplingGridKind.UniformLogSnr, SamplingGridKind.UniformTime, SamplingGridKind.UniformAngle, SamplingGridKind.EqualLength,
+            SamplingGridKind.DynamicProgramming];
 
     /// <summary>Whether to fit the least-kinetic-cost Gaussian path with the model's denoiser
     /// (<see cref="Thermodynamics.GaussianPathGeodesic"/>) and try it (default true). The training schedule and the Gaussian-OT

@@ -18,7 +18,7 @@ public sealed class SamplingSearchParameters
 
     /// <summary>The grid kind.</summary>
     [Choice(nameof(SamplingGridKind.EdmRho), nameof(SamplingGridKind.UniformLogSnr), nameof(SamplingGridKind.UniformTime),
-        nameof(SamplingGridKind.EqualLength), nameof(SamplingGridKind.DynamicProgramming))]
+        nameof(SamplingGridKind.UniformAngle), nameof(SamplingGridKind.EqualLength), nameof(SamplingGridKind.DynamicProgramming))]
     public SamplingGridKind Grid { get; set; } = SamplingGridKind.EdmRho;
 
     /// <summary>The EDM exponent rho of <see cref="SamplingGridKind.EdmRho"/> grids (ignored by the others).</summary>

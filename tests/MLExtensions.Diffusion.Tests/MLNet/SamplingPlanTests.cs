@@ -127,6 +127,23 @@ public class SamplingPlanTests(DiffusionModelFixture fixture) : IClassFixture<Di
     }
 
     [Fact]
+    public void TheDefaultGrid_IsUniformInTheAngle_WhichOnTheCosineScheduleIsUniformTime()
+    {
+        var model = fixture.ScaledModel;
+        var cosine = Assert.IsType<CosineSchedule>(model.Schedule);
+        double top = model.TrainedNoiseLevelRange.High;
+        double tTop = 2 / Math.PI * Math.Atan(top) * cosine.Tau;   // cosine: sigma/m = tan(pi t / (2 tau))
+        var expected = TimeGrid.Uniform(cosine, 6, tTop);
+        var actual = model.SamplingTimes(6);
+        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i], 1e-12);
+        // On another schedule the levels are the same tan(phi_i), phi_i uniform.
+        var vp = new VpLinearSchedule();
+        var plan = SamplingPlan.Create(vp, SamplingGridKind.UniformAngle, GenerateSamplerKind.Euler, 4, top);
+        var levels = plan.NoiseLevels();
+        for (int i = 0; i <= 4; i++) Assert.Equal(Math.Tan(Math.Atan(top) * (4 - i) / 4), levels[i], 1e-9 * (1 + levels[i]));
+    }
+
+    [Fact]
     public void APlanStartingWhereTheNetworkWasNotTrained_IsRejected()
     {
         var model = fixture.ScaledModel;

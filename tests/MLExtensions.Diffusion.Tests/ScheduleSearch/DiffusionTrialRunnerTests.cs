@@ -33,7 +33,7 @@ public class DiffusionTrialRunnerTests(DiffusionModelFixture fixture) : IClassFi
         var sampling = SearchSpace.FromType<SamplingSearchParameters>();
         Assert.Equal(["Path", "Grid", "Rho", "TopNoiseLevel", "BottomNoiseLevel", "Sampler", "Nfe"], sampling.Dimensions.Select(d => d.Name));
         Assert.Equal(3, sampling["Path"].Cardinality);
-        Assert.Equal(5, sampling["Grid"].Cardinality);
+        Assert.Equal(6, sampling["Grid"].Cardinality);
         Assert.True(sampling["TopNoiseLevel"].LogScale);
         var both = SearchSpace.FromType<DiffusionSearchParameters>();
         Assert.Equal(11, both.Count);
