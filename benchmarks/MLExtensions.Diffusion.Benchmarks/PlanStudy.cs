@@ -168,11 +168,12 @@ internal static class PlanStudy
         File.ReadAllLines(path).Skip(1).Where(l => l.Length > 0)
             .SelectMany(l => l.Split(',').Take(d).Select(v => float.Parse(v, CultureInfo.InvariantCulture))).ToArray();
 
-    private static string FindModels()
+    internal static string FindModels()
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (Directory.Exists(Path.Combine(dir.FullName, "models", "penguins"))) return Path.Combine(dir.FullName, "models");
-        throw new DirectoryNotFoundException("models/ not found above the program's folder.");
+        foreach (string start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+                if (Directory.Exists(Path.Combine(dir.FullName, "models", "penguins"))) return Path.Combine(dir.FullName, "models");
+        throw new DirectoryNotFoundException("models/ not found above the program's folder or the working directory.");
     }
 
     private sealed class Row(float[] features)
@@ -188,5 +189,44 @@ internal static class SchemaDefinitionExtensions
     {
         schema["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, dimension);
         return schema;
+    }
+}
+
+/// <summary>
+/// The choice of the default grid (issue #9): Heun on EDM rho = 3, 5, 7 grids and uniform-angle grids from top levels
+/// 10, 20.1 (the trained top) and 40, and a log-SNR grid, on the shipped models' training schedules; discretisation RMS
+/// (4096 latents, Heun-1000 reference) at NFE 3-25 for two latent seeds. Usage: default-grids.
+/// </summary>
+internal static class DefaultGridStudy
+{
+    public static void Run()
+    {
+        var c = CultureInfo.InvariantCulture;
+        int[] budgets = [3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 25];
+        string root = PlanStudy.FindModels();
+        Console.WriteLine("| model | seed | grid | " + string.Join(" | ", budgets.Select(n => $"NFE {n}")) + " | monotone |");
+        Console.WriteLine("| --- | ---: | --- | " + string.Join(" | ", budgets.Select(_ => "---:")) + " | --- |");
+        foreach (string name in new[] { "penguins", "mixture" })
+        {
+            var model = DiffusionModelArchive.Load(Path.Combine(root, name, "model.zip"));
+            double top = model.TrainedNoiseLevelRange.High;
+            var grids = new List<(string Label, Func<int, SamplingPlan> Make)>();
+            foreach (double rho in new[] { 3.0, 5.0, 7.0 })
+                foreach (double t in new[] { 10.0, top, 40.0 })
+                    grids.Add(($"EDM rho {rho} from {t:G3}", n => SamplingPlan.Create(model.Schedule, SamplingGridKind.EdmRho, GenerateSamplerKind.Heun, n, t, rho: rho)));
+            grids.Add(($"log-SNR from {top:G3}", n => SamplingPlan.Create(model.Schedule, SamplingGridKind.UniformLogSnr, GenerateSamplerKind.Heun, n, top)));
+            foreach (double t in new[] { 10.0, top, 40.0 })
+                grids.Add(($"uniform angle from {t:G3}", n => SamplingPlan.Create(model.Schedule, SamplingGridKind.UniformAngle, GenerateSamplerKind.Heun, n, t)));
+            foreach (int seed in new[] { 20260, 7 })
+            {
+                var measure = new DiscretisationError(model, 4096, seed, 1000);
+                foreach (var (label, make) in grids)
+                {
+                    var errors = budgets.Select(n => measure.Measure(make(n)).Rms).ToArray();
+                    bool monotone = errors.Zip(errors.Skip(1)).All(p => p.Second < p.First);
+                    Console.WriteLine($"| {name} | {seed} | {label} | " + string.Join(" | ", errors.Select(e => e.ToString("F3", c))) + $" | {(monotone ? "yes" : "no")} |");
+                }
+            }
+        }
     }
 }

@@ -10,13 +10,17 @@ using MLExtensions.Diffusion.Training;
 // generate-stream [streamRows] [_] [onnxThreads]: its memory section only (e.g. under heaptrack).
 // generate-profile [batch=1024] [onnxThreads=1]: see GenerateProfile.
 // plans [rows=10000] [nfe list]: error-vs-NFE curves of sampling plans on the shipped models (issue #9), see PlanStudy.
+// default-grids: the default grid's choice (EDM rho / log-SNR / uniform angle, three top levels, two seeds), see DefaultGridStudy.
 // search [seeds=5]: see TunerStudy (random vs Gaussian-process tuners on a smooth bowl and on Branin).
+// schedule-tuners [seeds=5] [nfe=7]: the same comparison on the penguins model's sampling space, see ScheduleTunerStudy.
 string mode = args.Length > 0 ? args[0] : "train";
 if (mode == "gauss") { GaussianFitExperiment.Run(args); return; }
 if (mode is "generate" or "generate-stream") { GenerateBenchmark.Run(args); return; }
 if (mode == "generate-profile") { GenerateProfile.Run(args); return; }
 if (mode == "plans") { PlanStudy.Run(args); return; }
+if (mode == "default-grids") { DefaultGridStudy.Run(); return; }
 if (mode == "search") { TunerStudy.Run(args); return; }
+if (mode == "schedule-tuners") { ScheduleTunerStudy.Run(args); return; }
 int maxThreads = args.Length > 1 ? int.Parse(args[1]) : Environment.ProcessorCount;
 Console.WriteLine($"cores={Environment.ProcessorCount}, kernel={(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "Vector512 12x32" : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? "Vector256 6x16" : "Vector128/scalar")}");
 
