@@ -104,7 +104,12 @@ internal sealed class BatchGeneratedDataView : IDataView
                 throw new ArgumentException($"Row {row} of column '{_parent._latentColumn.Name}' holds a non-finite latent value.", "input");
         }
 
-        protected override void ComputeBatch(int rows, long batchIndex) => _runner!.Run(rows, _action, _entropy);
+        /// <exception cref="ObjectDisposedException">The transformer was disposed (its session must not be used).</exception>
+        protected override void ComputeBatch(int rows, long batchIndex)
+        {
+            _parent._owner.ThrowIfDisposed();
+            _runner!.Run(rows, _action, _entropy);
+        }
 
         /// <summary>A function that writes the latent of the ahead cursor's current row; false if it is not finite.</summary>
         private static Func<long, int, Span<float>, bool> LatentReader(BatchGeneratedDataView parent, DataViewRowCursor ahead, int d)

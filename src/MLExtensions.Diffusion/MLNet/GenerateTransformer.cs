@@ -32,7 +32,9 @@ namespace MLExtensions.Diffusion.MLNet;
 /// <para>Thread safety: the transformer is immutable after construction and its ONNX Runtime session is created once and
 /// shared (<c>InferenceSession.Run</c> is thread-safe); every cursor owns its buffers, ORT values and runner, so several
 /// threads may call <see cref="Transform"/> and iterate cursors concurrently. The C# engine's network serialises its own
-/// calls. <see cref="Dispose"/> releases the session and must not race with cursors in use.</para>
+/// calls. <see cref="Dispose"/> releases the session and must not race with cursors in use; after it, a cursor that needs a
+/// new batch, or a new cursor of a view made before, throws <see cref="ObjectDisposedException"/> (rows of a batch already
+/// generated can still be read), and a disposed cursor's <c>MoveNext</c> returns false.</para>
 /// <para>ML.NET's model persistence is reserved to its friend assemblies: <see cref="ICanSaveModel.Save"/> throws; save the
 /// <see cref="DiffusionModel"/> (or the compiled sampler graph) instead.</para>
 /// </remarks>
@@ -284,7 +286,16 @@ public sealed class GenerateTransformer : ITransformer, IDisposable
     /// <summary>The NLL (nats, data units) of generated rows, by <see cref="LikelihoodTransformer"/>'s own scoring; batch
     /// <paramref name="batchIndex"/> of a cursor uses the probe seed that <see cref="LikelihoodTransformer"/> gives its batch
     /// of that index.</summary>
-    internal void ScoreNll(ReadOnlySpan<float> samples, Span<double> nll, long batchIndex) => _likelihood!.ScoreBatch(samples, nll, batchIndex);
+    internal void ScoreNll(ReadOnlySpan<float> samples, Span<double> nll, long batchIndex)
+    {
+        ThrowIfDisposed();
+        _likelihood!.ScoreBatch(samples, nll, batchIndex);
+    }
+
+    /// <summary>Throws once <see cref="Dispose"/> has run: cursors call it before every engine run, so a released ONNX
+    /// session is never handed to ONNX Runtime.</summary>
+    /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>
+    internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
     /// <summary>x = shift + spread eps, the model's start at times[0] (standardised units).</summary>
     internal void StartState(ReadOnlySpan<float> latents, Span<double> x)
