@@ -175,8 +175,9 @@ public sealed class GenerateTransformer : ITransformer, IDisposable
     /// <summary>How the engine's model is named in messages (the file path for <see cref="LoadSamplerOnnx"/>).</summary>
     public string ModelName { get; }
 
-    /// <summary>Always false: rows are generated in batches.</summary>
-    public bool IsRowToRowMapper => false;
+    /// <summary>True: each row's seed or latent determines its generated row, so besides the batched <see cref="Transform"/>
+    /// rows can be generated one at a time (<see cref="GetRowToRowMapper"/>), e.g. by <c>mlContext.Model.CreatePredictionEngine</c>.</summary>
+    public bool IsRowToRowMapper => true;
 
     internal InferenceSession? Session { get; }
 
@@ -197,10 +198,25 @@ public sealed class GenerateTransformer : ITransformer, IDisposable
         return OutputSchema(inputSchema);
     }
 
-    /// <summary>Not supported: rows are generated in batches (<see cref="IsRowToRowMapper"/> is false).</summary>
-    /// <exception cref="NotSupportedException">Always.</exception>
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) =>
-        throw new NotSupportedException("GenerateTransformer generates rows in batches and is not a row-to-row mapper; use Transform.");
+    /// <summary>A row-to-row mapper (ML.NET's <see cref="IRowToRowMapper"/>, as <c>CreatePredictionEngine</c> uses it) that
+    /// generates each row alone from its seed or latent, a batch of one through this generator's engine: output schema
+    /// <see cref="GetOutputSchema"/>, rows equal to those of <see cref="Transform"/> up to float rounding of the batched
+    /// engine calls. The NLL column, when attached, scores the row alone with the probe seed
+    /// <see cref="LikelihoodTransformOptions.Seed"/> of <see cref="GenerateOptions.Likelihood"/> (per-row deterministic).
+    /// A mapped row holds an engine runner until it is disposed.</summary>
+    /// <param name="inputSchema">The schema of the rows to map.</param>
+    /// <returns>The mapper.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="inputSchema"/> is null.</exception>
+    /// <exception cref="ArgumentException">The input column is missing, or is neither an int/long/uint seed nor a
+    /// known-size vector of d floats (named in the message); when a row is read, a non-finite latent (named by row).</exception>
+    /// <exception cref="ObjectDisposedException">The transformer was disposed (now, or before a row is generated).</exception>
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        ThrowIfDisposed();
+        var (kind, column) = ResolveInput(inputSchema, nameof(inputSchema));
+        return new GenerateRowMapper(this, kind, inputSchema, OutputSchema(inputSchema), column);
+    }
 
     /// <summary>A lazy view of <paramref name="input"/> with the generated column(s) appended: one generated row per input
     /// row, computed batch by batch as cursors move.</summary>
