@@ -36,7 +36,8 @@ namespace MLExtensions.Diffusion.MLNet;
 /// new batch, or a new cursor of a view made before, throws <see cref="ObjectDisposedException"/> (rows of a batch already
 /// generated can still be read), and a disposed cursor's <c>MoveNext</c> returns false.</para>
 /// <para>ML.NET's model persistence is reserved to its friend assemblies: <see cref="ICanSaveModel.Save"/> throws; save the
-/// <see cref="DiffusionModel"/> (or the compiled sampler graph) instead.</para>
+/// <see cref="DiffusionModel"/> (or the compiled sampler graph) instead, or a whole fitted chain holding the transformer with
+/// <c>mlContext.Diffusion().SaveChain</c> (<see cref="DiffusionChainArchive"/>).</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -274,7 +275,7 @@ public sealed class GenerateTransformer : ITransformer, IDisposable
     /// <summary>Not supported: ML.NET keeps its model format to its friend assemblies.</summary>
     /// <exception cref="NotSupportedException">Always.</exception>
     void ICanSaveModel.Save(ModelSaveContext ctx) =>
-        throw new NotSupportedException("GenerateTransformer cannot be saved through mlContext.Model.Save; save the DiffusionModel (DiffusionModel.Save) or its sampler graph instead.");
+        throw new NotSupportedException("GenerateTransformer cannot be saved through mlContext.Model.Save; save the DiffusionModel (DiffusionModel.Save) or its sampler graph instead, or the whole fitted chain with mlContext.Diffusion().SaveChain.");
 
     /// <summary>Releases the ONNX Runtime session (and that of an ONNX likelihood engine).</summary>
     public void Dispose()

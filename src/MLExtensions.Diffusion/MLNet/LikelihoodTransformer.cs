@@ -28,7 +28,8 @@ namespace MLExtensions.Diffusion.MLNet;
 /// calls with a lock (<see cref="Training.NeuralDenoiser"/>, <see cref="OnnxJacobianDenoiser"/>), so several threads may
 /// transform and read at once and get the serial results (the work itself is then serialised in the network).</para>
 /// <para>ML.NET model persistence (<c>mlContext.Model.Save</c>) is reserved to ML.NET's friend assemblies; save the
-/// <see cref="DiffusionModel"/> and rebuild the transformer from it.</para>
+/// <see cref="DiffusionModel"/> and rebuild the transformer from it, or save a whole fitted chain holding it with
+/// <c>mlContext.Diffusion().SaveChain</c> (<see cref="DiffusionChainArchive"/>).</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -162,7 +163,8 @@ public sealed class LikelihoodTransformer : ITransformer, IDisposable
     void ICanSaveModel.Save(ModelSaveContext ctx) =>
         throw new NotSupportedException(
             "LikelihoodTransformer cannot be saved through mlContext.Model.Save (ML.NET keeps its model format to its own assemblies). " +
-            "Save the DiffusionModel (DiffusionModel.Save) and rebuild the transformer with mlContext.Diffusion().NegativeLogLikelihood.");
+            "Save the DiffusionModel (DiffusionModel.Save) and rebuild the transformer with mlContext.Diffusion().NegativeLogLikelihood, " +
+            "or save the whole fitted chain with mlContext.Diffusion().SaveChain.");
 
     /// <summary>Releases the ONNX session of <see cref="LikelihoodEngine.Onnx"/> (nothing for the managed engine).</summary>
     public void Dispose() => _onnx?.Dispose();
