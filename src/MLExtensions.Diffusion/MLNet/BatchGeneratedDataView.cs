@@ -57,6 +57,11 @@ internal sealed class BatchGeneratedDataView : IDataView
         }
     }
 
+    /// <summary>A function that writes the latent of <paramref name="row"/>'s current row from its seed or latent column
+    /// <paramref name="column"/> (as the cursors do); false if it is not finite.</summary>
+    internal static Func<long, int, Span<float>, bool> LatentReader(GenerateLatentKind kind, DataViewSchema.Column column, DataViewRow row, int d) =>
+        Cursor.LatentReader(kind, column, 0, row, d);
+
     public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
         [GetRowCursor(columnsNeeded, rand)];
 
@@ -84,7 +89,7 @@ internal sealed class BatchGeneratedDataView : IDataView
                 _entropy = new double[batch];
             }
             if (owner.Options.AttachNll) _nll = new double[batch];
-            _readLatent = LatentReader(parent, ahead, owner.Dimension);
+            _readLatent = LatentReader(parent._kind, parent._latentColumn, parent._streamSeed, ahead, owner.Dimension);
         }
 
         /// <summary>BatchSize, or the input's row count when it is known and smaller.</summary>
@@ -104,14 +109,18 @@ internal sealed class BatchGeneratedDataView : IDataView
                 throw new ArgumentException($"Row {row} of column '{_parent._latentColumn.Name}' holds a non-finite latent value.", "input");
         }
 
-        protected override void ComputeBatch(int rows, long batchIndex) => _runner!.Run(rows, _action, _entropy);
-
-        /// <summary>A function that writes the latent of the ahead cursor's current row; false if it is not finite.</summary>
-        private static Func<long, int, Span<float>, bool> LatentReader(BatchGeneratedDataView parent, DataViewRowCursor ahead, int d)
+        /// <exception cref="ObjectDisposedException">The transformer was disposed (its session must not be used).</exception>
+        protected override void ComputeBatch(int rows, long batchIndex)
         {
-            var column = parent._latentColumn;
+            _parent._owner.ThrowIfDisposed();
+            _runner!.Run(rows, _action, _entropy);
+        }
+
+        /// <summary>A function that writes the latent of the ahead row's current row; false if it is not finite.</summary>
+        internal static Func<long, int, Span<float>, bool> LatentReader(GenerateLatentKind kind, DataViewSchema.Column column, int streamSeed, DataViewRow ahead, int d)
+        {
             var scratch = new double[d];
-            switch (parent._kind)
+            switch (kind)
             {
                 case GenerateLatentKind.Vector:
                 {
@@ -127,7 +136,7 @@ internal sealed class BatchGeneratedDataView : IDataView
                 {
                     var getter = ahead.GetGetter<long>(column);
                     var random = new CounterRandom();
-                    int seed = parent._streamSeed;
+                    int seed = streamSeed;
                     long index = 0;
                     return (_, _, latent) =>
                     {

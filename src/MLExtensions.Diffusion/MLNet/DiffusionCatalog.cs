@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using Microsoft.ML.Data;
 
 namespace MLExtensions.Diffusion.MLNet;
 
@@ -30,6 +31,26 @@ public sealed class DiffusionCatalog
     /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
     /// <exception cref="InvalidDataException">The file is corrupt, truncated, foreign, newer, or inconsistent (the message names it).</exception>
     public DiffusionModel LoadModel(string path) => DiffusionModelArchive.Load(path);
+
+    /// <summary>Saves a whole fitted chain (ML.NET's transformers and ours, e.g. a pipeline ending in the NLL transformer)
+    /// as one zip file (format <see cref="DiffusionChainArchive"/>); <c>mlContext.Model.Save</c> cannot save our transformers.</summary>
+    /// <param name="chain">The fitted chain (or a single transformer).</param>
+    /// <param name="inputSchema">The schema of the chain's input rows (e.g. <c>data.Schema</c>).</param>
+    /// <param name="path">The file to write (replaced if it exists).</param>
+    /// <exception cref="ArgumentNullException"><paramref name="chain"/> or <paramref name="inputSchema"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is blank, or the schema does not fit the chain.</exception>
+    /// <exception cref="NotSupportedException">A part cannot be saved (the message names it).</exception>
+    /// <exception cref="IOException">The file cannot be written.</exception>
+    public void SaveChain(ITransformer chain, DataViewSchema inputSchema, string path) => DiffusionChainArchive.Save(Context, chain, inputSchema, path);
+
+    /// <summary>Loads a chain written by <see cref="SaveChain"/>.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="inputSchema">The saved input schema.</param>
+    /// <returns>The chain; dispose the likelihood and generate transformers in it when done (they own ONNX sessions).</returns>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or blank.</exception>
+    /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">The file is not a chain archive this library can read (the message names it).</exception>
+    public TransformerChain<ITransformer> LoadChain(string path, out DataViewSchema inputSchema) => DiffusionChainArchive.Load(Context, path, out inputSchema);
 
     /// <summary>An estimator that finds a better sampling plan for <paramref name="model"/> at an NFE budget
     /// (<see cref="ScheduleOptimizationEstimator"/>): fit it on data rows to get the model with the chosen plan.</summary>

@@ -345,7 +345,7 @@ public sealed class DiffusionModel : ITransformer
     void ICanSaveModel.Save(ModelSaveContext ctx) =>
         throw new NotSupportedException(
             "DiffusionModel cannot be saved through mlContext.Model.Save (ML.NET keeps its model format to its own assemblies). " +
-            "Use DiffusionModel.Save(path) and mlContext.Diffusion().LoadModel(path).");
+            "Use DiffusionModel.Save(path) and mlContext.Diffusion().LoadModel(path), or save a whole fitted chain with mlContext.Diffusion().SaveChain.");
 
     /// <summary>The schedule, grid and solver of a generating call: the plan's schedule always; the plan's grid unless
     /// <paramref name="steps"/> asks for the default grid with that many steps; the plan's solver unless one is given.</summary>

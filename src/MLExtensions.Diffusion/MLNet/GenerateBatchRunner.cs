@@ -34,7 +34,14 @@ internal abstract class GenerateBatchRunner : IDisposable
     public float[] Samples { get; }
 
     /// <summary>Creates the runner of <paramref name="owner"/>'s engine.</summary>
-    public static GenerateBatchRunner Create(GenerateTransformer owner, int capacity) => owner.Options.Engine switch
+    /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>
+    public static GenerateBatchRunner Create(GenerateTransformer owner, int capacity)
+    {
+        owner.ThrowIfDisposed();
+        return CreateCore(owner, capacity);
+    }
+
+    private static GenerateBatchRunner CreateCore(GenerateTransformer owner, int capacity) => owner.Options.Engine switch
     {
         GenerateEngine.OnnxGraph => new Graph(owner, capacity),
         GenerateEngine.OnnxHostLoop => new HostLoop(owner, capacity),

@@ -32,9 +32,12 @@ namespace MLExtensions.Diffusion.MLNet;
 /// <para>Thread safety: the transformer is immutable after construction and its ONNX Runtime session is created once and
 /// shared (<c>InferenceSession.Run</c> is thread-safe); every cursor owns its buffers, ORT values and runner, so several
 /// threads may call <see cref="Transform"/> and iterate cursors concurrently. The C# engine's network serialises its own
-/// calls. <see cref="Dispose"/> releases the session and must not race with cursors in use.</para>
+/// calls. <see cref="Dispose"/> releases the session and must not race with cursors in use; after it, a cursor that needs a
+/// new batch, or a new cursor of a view made before, throws <see cref="ObjectDisposedException"/> (rows of a batch already
+/// generated can still be read), and a disposed cursor's <c>MoveNext</c> returns false.</para>
 /// <para>ML.NET's model persistence is reserved to its friend assemblies: <see cref="ICanSaveModel.Save"/> throws; save the
-/// <see cref="DiffusionModel"/> (or the compiled sampler graph) instead.</para>
+/// <see cref="DiffusionModel"/> (or the compiled sampler graph) instead, or a whole fitted chain holding the transformer with
+/// <c>mlContext.Diffusion().SaveChain</c> (<see cref="DiffusionChainArchive"/>).</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -173,8 +176,9 @@ public sealed class GenerateTransformer : ITransformer, IDisposable
     /// <summary>How the engine's model is named in messages (the file path for <see cref="LoadSamplerOnnx"/>).</summary>
     public string ModelName { get; }
 
-    /// <summary>Always false: rows are generated in batches.</summary>
-    public bool IsRowToRowMapper => false;
+    /// <summary>True: each row's seed or latent determines its generated row, so besides the batched <see cref="Transform"/>
+    /// rows can be generated one at a time (<see cref="GetRowToRowMapper"/>), e.g. by <c>mlContext.Model.CreatePredictionEngine</c>.</summary>
+    public bool IsRowToRowMapper => true;
 
     internal InferenceSession? Session { get; }
 
@@ -195,10 +199,25 @@ public sealed class GenerateTransformer : ITransformer, IDisposable
         return OutputSchema(inputSchema);
     }
 
-    /// <summary>Not supported: rows are generated in batches (<see cref="IsRowToRowMapper"/> is false).</summary>
-    /// <exception cref="NotSupportedException">Always.</exception>
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) =>
-        throw new NotSupportedException("GenerateTransformer generates rows in batches and is not a row-to-row mapper; use Transform.");
+    /// <summary>A row-to-row mapper (ML.NET's <see cref="IRowToRowMapper"/>, as <c>CreatePredictionEngine</c> uses it) that
+    /// generates each row alone from its seed or latent, a batch of one through this generator's engine: output schema
+    /// <see cref="GetOutputSchema"/>, rows equal to those of <see cref="Transform"/> up to float rounding of the batched
+    /// engine calls. The NLL column, when attached, scores the row alone with the probe seed
+    /// <see cref="LikelihoodTransformOptions.Seed"/> of <see cref="GenerateOptions.Likelihood"/> (per-row deterministic).
+    /// A mapped row holds an engine runner until it is disposed.</summary>
+    /// <param name="inputSchema">The schema of the rows to map.</param>
+    /// <returns>The mapper.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="inputSchema"/> is null.</exception>
+    /// <exception cref="ArgumentException">The input column is missing, or is neither an int/long/uint seed nor a
+    /// known-size vector of d floats (named in the message); when a row is read, a non-finite latent (named by row).</exception>
+    /// <exception cref="ObjectDisposedException">The transformer was disposed (now, or before a row is generated).</exception>
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        ThrowIfDisposed();
+        var (kind, column) = ResolveInput(inputSchema, nameof(inputSchema));
+        return new GenerateRowMapper(this, kind, inputSchema, OutputSchema(inputSchema), column);
+    }
 
     /// <summary>A lazy view of <paramref name="input"/> with the generated column(s) appended: one generated row per input
     /// row, computed batch by batch as cursors move.</summary>
@@ -256,7 +275,7 @@ public sealed class GenerateTransformer : ITransformer, IDisposable
     /// <summary>Not supported: ML.NET keeps its model format to its friend assemblies.</summary>
     /// <exception cref="NotSupportedException">Always.</exception>
     void ICanSaveModel.Save(ModelSaveContext ctx) =>
-        throw new NotSupportedException("GenerateTransformer cannot be saved through mlContext.Model.Save; save the DiffusionModel (DiffusionModel.Save) or its sampler graph instead.");
+        throw new NotSupportedException("GenerateTransformer cannot be saved through mlContext.Model.Save; save the DiffusionModel (DiffusionModel.Save) or its sampler graph instead, or the whole fitted chain with mlContext.Diffusion().SaveChain.");
 
     /// <summary>Releases the ONNX Runtime session (and that of an ONNX likelihood engine).</summary>
     public void Dispose()
@@ -284,7 +303,16 @@ public sealed class GenerateTransformer : ITransformer, IDisposable
     /// <summary>The NLL (nats, data units) of generated rows, by <see cref="LikelihoodTransformer"/>'s own scoring; batch
     /// <paramref name="batchIndex"/> of a cursor uses the probe seed that <see cref="LikelihoodTransformer"/> gives its batch
     /// of that index.</summary>
-    internal void ScoreNll(ReadOnlySpan<float> samples, Span<double> nll, long batchIndex) => _likelihood!.ScoreBatch(samples, nll, batchIndex);
+    internal void ScoreNll(ReadOnlySpan<float> samples, Span<double> nll, long batchIndex)
+    {
+        ThrowIfDisposed();
+        _likelihood!.ScoreBatch(samples, nll, batchIndex);
+    }
+
+    /// <summary>Throws once <see cref="Dispose"/> has run: cursors call it before every engine run, so a released ONNX
+    /// session is never handed to ONNX Runtime.</summary>
+    /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>
+    internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
     /// <summary>x = shift + spread eps, the model's start at times[0] (standardised units).</summary>
     internal void StartState(ReadOnlySpan<float> latents, Span<double> x)

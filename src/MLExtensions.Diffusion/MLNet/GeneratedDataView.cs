@@ -116,6 +116,8 @@ internal sealed class GeneratedDataView : IDataView
         protected override void Dispose(bool disposing)
         {
             if (disposing) inner?.Dispose();
+            _done = true;
+            _position = -1;
             base.Dispose(disposing);
         }
     }

@@ -28,7 +28,8 @@ namespace MLExtensions.Diffusion.MLNet;
 /// calls with a lock (<see cref="Training.NeuralDenoiser"/>, <see cref="OnnxJacobianDenoiser"/>), so several threads may
 /// transform and read at once and get the serial results (the work itself is then serialised in the network).</para>
 /// <para>ML.NET model persistence (<c>mlContext.Model.Save</c>) is reserved to ML.NET's friend assemblies; save the
-/// <see cref="DiffusionModel"/> and rebuild the transformer from it.</para>
+/// <see cref="DiffusionModel"/> and rebuild the transformer from it, or save a whole fitted chain holding it with
+/// <c>mlContext.Diffusion().SaveChain</c> (<see cref="DiffusionChainArchive"/>).</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -92,8 +93,9 @@ public sealed class LikelihoodTransformer : ITransformer, IDisposable
     /// standardised units.</summary>
     public double LogScaleCorrection { get; }
 
-    /// <summary>Always false: rows are scored in batches.</summary>
-    public bool IsRowToRowMapper => false;
+    /// <summary>True: besides the batched <see cref="Transform"/>, each row can be scored alone
+    /// (<see cref="GetRowToRowMapper"/>), so <c>mlContext.Model.CreatePredictionEngine</c> works over this transformer.</summary>
+    public bool IsRowToRowMapper => true;
 
     /// <summary>The negative log-likelihood of rows given directly (no <see cref="IDataView"/>).</summary>
     /// <param name="rows">rows x d values in data units, row-major; finite.</param>
@@ -126,10 +128,24 @@ public sealed class LikelihoodTransformer : ITransformer, IDisposable
         return LikelihoodDataView.BuildSchema(inputSchema, _options.OutputColumnName);
     }
 
-    /// <summary>Not supported: rows are scored in batches (<see cref="IsRowToRowMapper"/> is false).</summary>
-    /// <exception cref="NotSupportedException">Always.</exception>
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) =>
-        throw new NotSupportedException("LikelihoodTransformer scores rows in batches and is not a row-to-row mapper; use Transform or Score.");
+    /// <summary>A row-to-row mapper (ML.NET's <see cref="IRowToRowMapper"/>, as <c>CreatePredictionEngine</c> uses it) that
+    /// scores each row alone: output schema <see cref="GetOutputSchema"/>, the NLL of a row equal to
+    /// <see cref="Score"/>(row, <see cref="LikelihoodTransformOptions.Seed"/>). With the exact divergence (the default) it
+    /// agrees with <see cref="Transform"/> (rows are integrated independently; only float rounding of the batched network
+    /// calls may differ); with Hutchinson's estimate every row draws its probes from <see cref="LikelihoodTransformOptions.Seed"/>
+    /// (per-row deterministic: a record always gets the same score), where <see cref="Transform"/> draws them per batch.</summary>
+    /// <param name="inputSchema">The schema of the rows to map.</param>
+    /// <returns>The mapper.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="inputSchema"/> is null.</exception>
+    /// <exception cref="ArgumentException">The input column is missing, not a known-size vector of Single, or of another
+    /// size than the model's dimension (the message names the column); when a row is read, a non-finite value (named by
+    /// row and slot).</exception>
+    /// <exception cref="ObjectDisposedException">When a row is scored, the ONNX engine's session was disposed.</exception>
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
+    {
+        var output = GetOutputSchema(inputSchema);
+        return new LikelihoodRowMapper(this, inputSchema, output, inputSchema[_options.InputColumnName]);
+    }
 
     /// <summary>A lazy view of <paramref name="input"/> with the NLL column appended.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="input"/> is null.</exception>
@@ -147,7 +163,8 @@ public sealed class LikelihoodTransformer : ITransformer, IDisposable
     void ICanSaveModel.Save(ModelSaveContext ctx) =>
         throw new NotSupportedException(
             "LikelihoodTransformer cannot be saved through mlContext.Model.Save (ML.NET keeps its model format to its own assemblies). " +
-            "Save the DiffusionModel (DiffusionModel.Save) and rebuild the transformer with mlContext.Diffusion().NegativeLogLikelihood.");
+            "Save the DiffusionModel (DiffusionModel.Save) and rebuild the transformer with mlContext.Diffusion().NegativeLogLikelihood, " +
+            "or save the whole fitted chain with mlContext.Diffusion().SaveChain.");
 
     /// <summary>Releases the ONNX session of <see cref="LikelihoodEngine.Onnx"/> (nothing for the managed engine).</summary>
     public void Dispose() => _onnx?.Dispose();
@@ -159,6 +176,9 @@ public sealed class LikelihoodTransformer : ITransformer, IDisposable
     /// of <see cref="LikelihoodTransformOptions.Seed"/>).</summary>
     internal void ScoreBatch(ReadOnlySpan<float> rows, Span<double> nll, long batchIndex) =>
         ScoreCore(rows, nll, BatchSeed(_options.Seed, batchIndex));
+
+    /// <summary>The NLL of one finite row with the probe seed <see cref="LikelihoodTransformOptions.Seed"/> (the row mapper's).</summary>
+    internal void ScoreRow(ReadOnlySpan<float> row, Span<double> nll) => ScoreCore(row, nll, _options.Seed);
 
     /// <summary>Standardises the (finite) rows, runs the engine and writes NLL in data units.</summary>
     internal void ScoreCore(ReadOnlySpan<float> rows, Span<double> nll, int seed)

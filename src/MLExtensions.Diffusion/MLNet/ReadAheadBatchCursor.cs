@@ -23,6 +23,7 @@ internal abstract class ReadAheadBatchCursor : DataViewRowCursor
     private long _batchIndex = -1;
     private bool _computed;
     private bool _done;
+    private bool _disposed;
 
     /// <param name="inner">The cursor on the input's needed columns (owned).</param>
     /// <param name="ahead">The cursor on the input's source column of the computed values, or null when none is wanted (owned).</param>
@@ -73,10 +74,12 @@ internal abstract class ReadAheadBatchCursor : DataViewRowCursor
     protected abstract void ComputeBatch(int rows, long batchIndex);
 
     /// <summary>The current row's slot in the current batch, reading ahead and computing the batch first when needed.</summary>
+    /// <exception cref="ObjectDisposedException">The cursor was disposed.</exception>
     /// <exception cref="InvalidOperationException">The cursor is not on a row, or the input has fewer rows on the ahead
     /// cursor than on the main one (it changed between the two passes).</exception>
     protected int CurrentSlot()
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (_position < 0) throw new InvalidOperationException("The cursor is not on a row.");
         while (_position >= _batchStart + _batchRows) ReadBatch();
         if (!_computed)
@@ -106,6 +109,9 @@ internal abstract class ReadAheadBatchCursor : DataViewRowCursor
     {
         if (disposing)
         {
+            // As ML.NET's own cursors: a disposed cursor has no row and MoveNext returns false.
+            _disposed = _done = true;
+            _position = -1;
             _inner.Dispose();
             _ahead?.Dispose();
         }

@@ -62,5 +62,13 @@ internal sealed class RowIndexDataView : IDataView
             ValueGetter<long> getter = (ref long value) => value = _position;
             return (ValueGetter<TValue>)(object)getter;
         }
+
+        /// <summary>As ML.NET's own cursors: a disposed cursor has no row and MoveNext returns false.</summary>
+        protected override void Dispose(bool disposing)
+        {
+            _done = true;
+            _position = -1;
+            base.Dispose(disposing);
+        }
     }
 }

@@ -121,7 +121,7 @@ public class FreshProcessRoundTripTests(DiffusionModelFixture fixture) : IClassF
         Assert.True(code == 0, $"{sample} {string.Join(' ', arguments)} exited with {code}: {error}");
     }
 
-    private static (int Code, string Error) RunSampleRaw(string sample, params string[] arguments)
+    internal static (int Code, string Error) RunSampleRaw(string sample, params string[] arguments)
     {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
