@@ -104,7 +104,12 @@ internal sealed class BatchGeneratedDataView : IDataView
                 throw new ArgumentException($"Row {row} of column '{_parent._latentColumn.Name}' holds a non-finite latent value.", "input");
         }
 
-        protected override void ComputeBatch(int rows, long batchIndex) => _runner!.Run(rows, _action, _entropy);
+        protected override void ComputeBatch(int rows, long batchIndex)
+        {
+            _runner!.Run(rows, _action, _entropy);
+            // Feature transforms (bounds, quantile map, integers, categories) run on the C# side after every engine.
+            _parent._owner.Model?.FeatureEncoding.Decode(_runner.Samples.AsSpan(0, rows * _parent._owner.Dimension));
+        }
 
         /// <summary>A function that writes the latent of the ahead cursor's current row; false if it is not finite.</summary>
         private static Func<long, int, Span<float>, bool> LatentReader(BatchGeneratedDataView parent, DataViewRowCursor ahead, int d)

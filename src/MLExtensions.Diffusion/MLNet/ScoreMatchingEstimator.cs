@@ -89,6 +89,8 @@ public sealed class ScoreMatchingEstimator : IEstimator<DiffusionModel>
             o.Progress?.Report(r);
         });
         var clock = Stopwatch.StartNew();
+        var encoding = FeatureEncoding.Fit(data, d, o);
+        encoding.EncodeInPlace(data);
         var scaler = DiffusionModel.FitFeatureScaler(data, d, o.FeatureScaling);
         if (o.FeatureScaling == FeatureScaling.PerFeature) scaler.Transform(data, data);
         var denoiser = trainer.Fit(data, d, progress, token);
@@ -96,7 +98,7 @@ public sealed class ScoreMatchingEstimator : IEstimator<DiffusionModel>
         var summary = new TrainingSummary(rows, dropped, d, o.Steps, seed, lastLoss, denoiser.Network.Parameters.Length, clock.Elapsed.TotalSeconds);
         channel.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
             $"Trained {summary.ParameterCount} parameters in {summary.TrainingSeconds:F2} s; final loss {lastLoss:G5}."));
-        return new DiffusionModel(denoiser, schedule, scaler, o, summary);
+        return new DiffusionModel(denoiser, schedule, scaler, o, summary, encoding: encoding);
     }
 
     /// <summary>The input shape plus the generated column (<see cref="ScoreMatchingOptions.GeneratedColumnName"/>, a
