@@ -346,7 +346,8 @@ public static class DiffusionModelArchive
         Row("feature column", o.FeatureColumnName);
         Row("feature scaling", o.FeatureScaling == FeatureScaling.PerFeature
             ? $"per feature (diffusion in standardised units): mean [{Join(model.FeatureScaler.Mean)}], std [{Join(model.FeatureScaler.Scale)}]"
-            : "isotropic (no per-feature scaling)");
+            : o.FeatureScaling == FeatureScaling.QuantileNormal ? "quantile-normal per feature (see feature-encoding.json)" : "isotropic (no per-feature scaling)");
+        if (!model.FeatureEncoding.IsIdentity) Row("feature transforms", FeatureEncodingSummary(model.FeatureEncoding));
         Row("schedule (training)", model.Schedule);
         Row("sampling plan", model.SamplingPlan);
         Row("parametrisation", model.Denoiser.Parametrisation);
@@ -363,6 +364,23 @@ public static class DiffusionModelArchive
         card.AppendLine("Intended use: generating synthetic rows resembling the training data. The model reproduces the training");
         card.AppendLine("distribution only as well as the training budget allows; check generated rows against held-out data.");
         return card.ToString();
+    }
+
+    /// <summary>Bounds, integer features and categorical ranges of a non-identity encoding, for the model card.</summary>
+    private static string FeatureEncodingSummary(FeatureEncoding encoding)
+    {
+        var parts = new List<string>();
+        for (int j = 0; j < encoding.Dimension; j++)
+        {
+            var kind = encoding.TransformKind(j);
+            var (lo, hi) = encoding.Bounds(j);
+            if (kind != FeatureTransformKind.Identity)
+                parts.Add(string.Create(CultureInfo.InvariantCulture, $"feature {j}: {kind} on [{lo?.ToString("G6", CultureInfo.InvariantCulture) ?? "-inf"}, {hi?.ToString("G6", CultureInfo.InvariantCulture) ?? "inf"}]"));
+            if (encoding.IsInteger(j)) parts.Add($"feature {j}: integer");
+        }
+        foreach (var range in encoding.CategoricalFeatures) parts.Add($"features {range.Start}-{range.Start + range.Count - 1}: categorical (one-hot, {range.Count} categories)");
+        if (Enumerable.Range(0, encoding.Dimension).Any(encoding.IsQuantileNormal)) parts.Add("quantile-normal maps");
+        return string.Join("; ", parts);
     }
 
     private static string Join(ReadOnlySpan<double> values)
