@@ -51,7 +51,7 @@ public sealed partial class ScoreMatchingOptions
         foreach (var range in CategoricalFeatures)
             if (range is null || range.Start < 0 || range.Count < 2)
                 throw new ArgumentException($"The option {nameof(CategoricalFeatures)} holds {range?.ToString() ?? "null"}; a range needs Start >= 0 and Count >= 2.", nameof(CategoricalFeatures));
-        //VALSPLIT
+        ValidateValidationSplit();
     }
 
     private void CopyFeatureTypes(ScoreMatchingOptions copy)
