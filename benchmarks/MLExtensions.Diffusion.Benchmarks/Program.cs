@@ -12,6 +12,7 @@ using MLExtensions.Diffusion.Training;
 // plans [rows=10000] [nfe list]: error-vs-NFE curves of sampling plans on the shipped models (issue #9), see PlanStudy.
 // search [seeds=5]: see TunerStudy (random vs Gaussian-process tuners on a smooth bowl and on Branin).
 // feature-transforms [seeds=3]: standardisation vs the quantile-normal transform on the shipped data (issue 10), see FeatureTransformStudy.
+// early-stopping [seeds=3]: the guide's settings on penguins with and without a validation split (issue 10), see EarlyStoppingStudy.
 string mode = args.Length > 0 ? args[0] : "train";
 if (mode == "gauss") { GaussianFitExperiment.Run(args); return; }
 if (mode is "generate" or "generate-stream") { GenerateBenchmark.Run(args); return; }
@@ -19,6 +20,7 @@ if (mode == "generate-profile") { GenerateProfile.Run(args); return; }
 if (mode == "plans") { PlanStudy.Run(args); return; }
 if (mode == "search") { TunerStudy.Run(args); return; }
 if (mode == "feature-transforms") { FeatureTransformStudy.Run(args); return; }
+if (mode == "early-stopping") { EarlyStoppingStudy.Run(args); return; }
 int maxThreads = args.Length > 1 ? int.Parse(args[1]) : Environment.ProcessorCount;
 Console.WriteLine($"cores={Environment.ProcessorCount}, kernel={(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "Vector512 12x32" : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? "Vector256 6x16" : "Vector128/scalar")}");
 

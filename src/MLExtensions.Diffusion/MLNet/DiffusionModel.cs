@@ -437,6 +437,19 @@ public sealed class DiffusionModel : ITransformer
     internal static Standardizer FitFeatureScaler(ReadOnlySpan<float> data, int dimension, FeatureScaling scaling) =>
         scaling == FeatureScaling.PerFeature ? Standardizer.Fit(data, dimension, isotropic: false) : IdentityScaler(dimension);
 
+    /// <summary>Rows in data units mapped to the units the diffusion lives in: <see cref="FeatureEncoding"/>, then
+    /// <see cref="FeatureScaler"/>.</summary>
+    internal double[] ToDiffusionUnits(ReadOnlySpan<float> rows)
+    {
+        int d = Dimension;
+        var z = new double[rows.Length];
+        if (FeatureEncoding.IsIdentity) for (int i = 0; i < z.Length; i++) z[i] = rows[i];
+        else FeatureEncoding.Encode(rows, z);
+        ReadOnlySpan<double> mean = FeatureScaler.Mean, scale = FeatureScaler.Scale;
+        for (int i = 0; i < z.Length; i++) z[i] = (z[i] - mean[i % d]) / scale[i % d];
+        return z;
+    }
+
     /// <summary>Mean 0, scale 1: the scaler of <see cref="FeatureScaling.Isotropic"/> models.</summary>
     internal static Standardizer IdentityScaler(int dimension)
     {
