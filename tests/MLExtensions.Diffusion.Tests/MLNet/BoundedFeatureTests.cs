@@ -121,6 +121,38 @@ public sealed class BoundedFeatureTests
     }
 
     [Fact]
+    public void Load_OfACorruptFeatureEncoding_IsInvalidData_NamingTheEntry()
+    {
+        var model = Train(Bounded(), RainAndFraction(200, 1));
+        string path = Path.Combine(Path.GetTempPath(), $"bounded-corrupt-{Guid.NewGuid():N}.zip");
+        try
+        {
+            model.Save(path);
+            using (var zip = System.IO.Compression.ZipFile.Open(path, System.IO.Compression.ZipArchiveMode.Update))
+            {
+                var entry = zip.GetEntry(DiffusionModelArchive.FeatureEncodingEntry)!;
+                string json;
+                using (var reader = new StreamReader(entry.Open())) json = reader.ReadToEnd();
+                entry.Delete();
+                // feature 1 is Logit: dropping its upper bound makes kind and bounds disagree
+                int logit = json.IndexOf("\"Logit\"", StringComparison.Ordinal);
+                int upper = json.IndexOf("\"Upper\": 1", logit, StringComparison.Ordinal);
+                Assert.True(logit > 0 && upper > logit);
+                json = json[..upper] + "\"Upper\": null" + json[(upper + "\"Upper\": 1".Length)..];
+                using var writer = new StreamWriter(zip.CreateEntry(DiffusionModelArchive.FeatureEncodingEntry).Open());
+                writer.Write(json);
+            }
+            var e = Assert.Throws<InvalidDataException>(() => _context.Diffusion().LoadModel(path));
+            Assert.Contains(DiffusionModelArchive.FeatureEncodingEntry, e.Message);
+            Assert.Contains(path, e.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void OutOfBoundTrainingValue_IsAnArgumentException_NamingTheOption()
     {
         var data = RainAndFraction(100, 2);

@@ -66,6 +66,24 @@ public sealed class ValidationSplitTests
     }
 
     [Fact]
+    public void SaveLoad_KeepsTheValidationRecord()
+    {
+        var (model, _) = Train(rows: 100, steps: 100, fraction: 0.2, patience: 0);
+        string path = Path.Combine(Path.GetTempPath(), $"validation-{Guid.NewGuid():N}.zip");
+        try
+        {
+            model.Save(path);
+            var again = new MLContext(seed: 1).Diffusion().LoadModel(path);
+            Assert.Equal(model.Summary.Validation, again.Summary.Validation);
+            Assert.Equal(0.2, again.Options.ValidationFraction);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void WithoutSplit_NoValidation()
     {
         var (model, reports) = Train(rows: 100, steps: 50, fraction: 0, patience: 0);
