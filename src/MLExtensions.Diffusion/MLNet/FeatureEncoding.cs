@@ -429,13 +429,16 @@ public sealed class FeatureEncoding
         /// <summary>Keeps a float inside the bounds: on a bound only where the training rows reached it, else strictly inside.</summary>
         private float Inside(float y)
         {
-            if (Lower is { } lo)
+            if (Lower is { } lo && (y < lo || SnapLow == 0 && y <= lo))
             {
+                // the float nearest lo, then up by ulps: at most a few steps
+                y = (float)lo;
                 if (SnapLow > 0) { while (y < lo) y = MathF.BitIncrement(y); }
                 else while (y <= lo) y = MathF.BitIncrement(y);
             }
-            if (Upper is { } hi)
+            if (Upper is { } hi && (y > hi || SnapHigh == 0 && y >= hi))
             {
+                y = (float)hi;
                 if (SnapHigh > 0) { while (y > hi) y = MathF.BitDecrement(y); }
                 else while (y >= hi) y = MathF.BitDecrement(y);
             }

@@ -153,6 +153,21 @@ public sealed class BoundedFeatureTests
     }
 
     [Fact]
+    public void Decode_OfExtremeLatents_StaysWithinTheBounds()
+    {
+        // no training value at the bounds of feature 1 (open interval), a spike at 0 in feature 0 (closed there)
+        var encoding = FeatureEncoding.Fit(RainAndFraction(300, 5), 2, Bounded());
+        float[] u = [-1e30f, -1e30f, 1e30f, 1e30f, float.NegativeInfinity, float.NegativeInfinity, 0, 0, -40, 40];
+        encoding.Decode(u);
+        for (int r = 0; r < 5; r++)
+        {
+            Assert.True(u[2 * r] >= 0, $"row {r}: {u[2 * r]}");
+            Assert.True(u[2 * r + 1] > 0 && u[2 * r + 1] < 1, $"row {r}: {u[2 * r + 1]}");
+        }
+        Assert.Equal(0f, u[0]);   // far below the spike: the bound itself
+    }
+
+    [Fact]
     public void OutOfBoundTrainingValue_IsAnArgumentException_NamingTheOption()
     {
         var data = RainAndFraction(100, 2);
