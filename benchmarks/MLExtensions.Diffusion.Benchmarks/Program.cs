@@ -13,6 +13,8 @@ using MLExtensions.Diffusion.Training;
 // default-grids: the default grid's choice (EDM rho / log-SNR / uniform angle, three top levels, two seeds), see DefaultGridStudy.
 // search [seeds=5]: see TunerStudy (random vs Gaussian-process tuners on a smooth bowl and on Branin).
 // schedule-tuners [seeds=5] [nfe=7]: the same comparison on the penguins model's sampling space, see ScheduleTunerStudy.
+// feature-transforms [seeds=3]: standardisation vs the quantile-normal transform on the shipped data (issue 10), see FeatureTransformStudy.
+// early-stopping [seeds=3]: the guide's settings on penguins with and without a validation split (issue 10), see EarlyStoppingStudy.
 string mode = args.Length > 0 ? args[0] : "train";
 if (mode == "gauss") { GaussianFitExperiment.Run(args); return; }
 if (mode is "generate" or "generate-stream") { GenerateBenchmark.Run(args); return; }
@@ -21,6 +23,8 @@ if (mode == "plans") { PlanStudy.Run(args); return; }
 if (mode == "default-grids") { DefaultGridStudy.Run(); return; }
 if (mode == "search") { TunerStudy.Run(args); return; }
 if (mode == "schedule-tuners") { ScheduleTunerStudy.Run(args); return; }
+if (mode == "feature-transforms") { FeatureTransformStudy.Run(args); return; }
+if (mode == "early-stopping") { EarlyStoppingStudy.Run(args); return; }
 int maxThreads = args.Length > 1 ? int.Parse(args[1]) : Environment.ProcessorCount;
 Console.WriteLine($"cores={Environment.ProcessorCount}, kernel={(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "Vector512 12x32" : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? "Vector256 6x16" : "Vector128/scalar")}");
 

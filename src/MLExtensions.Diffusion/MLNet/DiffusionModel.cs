@@ -66,7 +66,7 @@ public sealed class DiffusionModel : ITransformer
     private readonly SamplingPlan _plan;
 
     internal DiffusionModel(NeuralDenoiser denoiser, NoiseSchedule schedule, Standardizer featureScaler, ScoreMatchingOptions options,
-        TrainingSummary summary, IReadOnlyDictionary<string, byte[]>? additionalEntries = null, SamplingPlan? plan = null)
+        TrainingSummary summary, IReadOnlyDictionary<string, byte[]>? additionalEntries = null, SamplingPlan? plan = null, FeatureEncoding? encoding = null)
     {
         if (featureScaler.Dimension != denoiser.Dimension)
             throw new ArgumentException($"The feature scaler has dimension {featureScaler.Dimension}, the denoiser {denoiser.Dimension}.", nameof(featureScaler));
@@ -78,7 +78,17 @@ public sealed class DiffusionModel : ITransformer
         _additionalEntries = additionalEntries is null ? [] : new Dictionary<string, byte[]>(additionalEntries, StringComparer.Ordinal);
         _plan = plan ?? DefaultSamplingPlan(_options.SamplingSteps);
         if (plan is not null) CheckFollowable(plan, nameof(plan));
+        FeatureEncoding = encoding ?? FeatureEncoding.Identity(denoiser.Dimension);
+        if (FeatureEncoding.Dimension != denoiser.Dimension)
+            throw new ArgumentException($"The feature encoding has dimension {FeatureEncoding.Dimension}, the denoiser {denoiser.Dimension}.", nameof(encoding));
     }
+
+    /// <summary>The per-feature maps between data units and the units <see cref="FeatureScaler"/> standardises (bounds,
+    /// quantile-normal map, integer rounding, categorical decoding; see <see cref="MLNet.FeatureEncoding"/>): the identity
+    /// unless the model was trained with <see cref="ScoreMatchingOptions.FeatureBounds"/>, <see cref="ScoreMatchingOptions.InferBounds"/>,
+    /// integer or categorical features, or <see cref="FeatureScaling.QuantileNormal"/>. Every generating member applies its
+    /// <see cref="MLNet.FeatureEncoding.Decode"/> last; the ONNX sampler graph does not (see <see cref="ExportSamplerOnnx(ISampler?, int?)"/>).</summary>
+    public FeatureEncoding FeatureEncoding { get; }
 
     /// <summary>Features per row, d.</summary>
     public int Dimension => Denoiser.Dimension;
@@ -167,7 +177,7 @@ public sealed class DiffusionModel : ITransformer
     {
         ArgumentNullException.ThrowIfNull(plan);
         CheckFollowable(plan, nameof(plan));
-        return new DiffusionModel(Denoiser, Schedule, FeatureScaler, _options, Summary, _additionalEntries, plan);
+        return new DiffusionModel(Denoiser, Schedule, FeatureScaler, _options, Summary, _additionalEntries, plan, FeatureEncoding);
     }
 
     /// <summary>The Gaussian generation starts from at the first time of <paramref name="plan"/>'s grid, matching the
@@ -293,7 +303,10 @@ public sealed class DiffusionModel : ITransformer
     /// The whole generation as one ONNX graph (<see cref="SamplerGraphCompiler"/>), in data units: input <c>noise</c>
     /// [N, d] of standard-normal latents, output <c>samples</c> [N, d] equal to <see cref="GenerateFromNoise"/> of the same
     /// latents (same schedule, start law <see cref="StartLaw"/>, grid and solver, then y = mean + std z of
-    /// <see cref="FeatureScaler"/>), up to float32 rounding (about 1e-5 of each feature's scale).
+    /// <see cref="FeatureScaler"/>), up to float32 rounding (about 1e-5 of each feature's scale). When the model has feature
+    /// transforms (<see cref="FeatureEncoding"/> not <see cref="MLNet.FeatureEncoding.IsIdentity"/>), the graph stops before
+    /// them: apply <c>model.FeatureEncoding.Decode(samples)</c> to its output (as <see cref="GenerateTransformer"/> does after
+    /// each ONNX Runtime call).
     /// </summary>
     /// <param name="sampler">The solver (null: the plan's); one that <see cref="SamplerGraphCompiler"/>
     /// supports. A stochastic one adds the input <c>step_noise</c>: filled by <see cref="SamplerGraph.FillStepNoise"/> from
@@ -383,6 +396,7 @@ public sealed class DiffusionModel : ITransformer
         var result = new float[eps.Length];
         ReadOnlySpan<double> outerMean = FeatureScaler.Mean, outerScale = FeatureScaler.Scale;
         for (int i = 0; i < eps.Length; i++) result[i] = (float)(outerMean[i % d] + outerScale[i % d] * eps[i]);
+        FeatureEncoding.Decode(result);
         return result;
     }
 
@@ -422,6 +436,19 @@ public sealed class DiffusionModel : ITransformer
     /// deviation (a constant feature gets scale 1), or the identity.</summary>
     internal static Standardizer FitFeatureScaler(ReadOnlySpan<float> data, int dimension, FeatureScaling scaling) =>
         scaling == FeatureScaling.PerFeature ? Standardizer.Fit(data, dimension, isotropic: false) : IdentityScaler(dimension);
+
+    /// <summary>Rows in data units mapped to the units the diffusion lives in: <see cref="FeatureEncoding"/>, then
+    /// <see cref="FeatureScaler"/>.</summary>
+    internal double[] ToDiffusionUnits(ReadOnlySpan<float> rows)
+    {
+        int d = Dimension;
+        var z = new double[rows.Length];
+        if (FeatureEncoding.IsIdentity) for (int i = 0; i < z.Length; i++) z[i] = rows[i];
+        else FeatureEncoding.Encode(rows, z);
+        ReadOnlySpan<double> mean = FeatureScaler.Mean, scale = FeatureScaler.Scale;
+        for (int i = 0; i < z.Length; i++) z[i] = (z[i] - mean[i % d]) / scale[i % d];
+        return z;
+    }
 
     /// <summary>Mean 0, scale 1: the scaler of <see cref="FeatureScaling.Isotropic"/> models.</summary>
     internal static Standardizer IdentityScaler(int dimension)

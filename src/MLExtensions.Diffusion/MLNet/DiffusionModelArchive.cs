@@ -21,10 +21,12 @@ namespace MLExtensions.Diffusion.MLNet;
 /// <c>model-card.md</c>, the ONNX graphs <c>onnx/network.onnx</c> and <c>onnx/sampler.onnx</c> (since version 3; version 2
 /// wrote <c>onnx/sampler-heun-20.onnx</c>; <see cref="DiffusionModel.ExportNetworkOnnx"/> and the plan's whole generation,
 /// <see cref="DiffusionModel.ExportSamplerOnnx(Samplers.ISampler?, int?)"/>, for ONNX Runtime users; <see cref="Load"/> does not
-/// read them), and any additional entries.
+/// read them), <c>feature-encoding.json</c> (the fitted feature transforms, <see cref="DiffusionModel.FeatureEncoding"/>; since
+/// version 4), and any additional entries.
 /// </summary>
 /// <remarks>
-/// <para>Versions: 3 added the sampling plan and wrote <c>schedule.json</c> for any supported schedule (family and
+/// <para>Versions: 4 added the feature transforms (bounds, quantile-normal map, integer and categorical features); files
+/// of versions 1-3 load with the identity encoding. 3 added the sampling plan and wrote <c>schedule.json</c> for any supported schedule (family and
 /// parameters, or knots); files of versions 1 and 2 load with the default plan
 /// (<see cref="DiffusionModel.DefaultSamplingPlan"/>). 1 had no <c>feature-scaler.json</c> and no ONNX entries; such files still load, with the identity
 /// scaler and <see cref="ScoreMatchingOptions.FeatureScaling"/> = <see cref="FeatureScaling.Isotropic"/> (what they
@@ -43,7 +45,7 @@ public static class DiffusionModelArchive
     public const string FormatName = "MLExtensions.Diffusion.Model";
 
     /// <summary>The format version this library writes and the newest it reads.</summary>
-    public const int FormatVersion = 3;
+    public const int FormatVersion = 4;
 
     /// <summary>The entry holding the ONNX network graph (<see cref="DiffusionModel.ExportNetworkOnnx"/>).</summary>
     public const string NetworkOnnxEntry = "onnx/network.onnx";
@@ -55,6 +57,10 @@ public static class DiffusionModelArchive
     /// <summary>The Heun 20-step sampler graph entry of version-2 files (reserved then, so never among their additional
     /// entries; a version-1 writer may have listed it as one).</summary>
     private const string Version2SamplerOnnxEntry = "onnx/sampler-heun-20.onnx";
+
+    /// <summary>The entry holding the fitted feature transforms (<see cref="DiffusionModel.FeatureEncoding"/>; since
+    /// version 4; files of versions 1-3 load with the identity encoding).</summary>
+    public const string FeatureEncodingEntry = "feature-encoding.json";
 
     /// <summary>The entry holding the sampling plan (since version 3).</summary>
     public const string SamplingPlanEntry = "sampling-plan.json";
@@ -80,7 +86,7 @@ public static class DiffusionModelArchive
     /// <summary>The entry names the format itself uses; additional entries may not take them.</summary>
     public static IReadOnlyList<string> ReservedEntryNames { get; } =
         [Manifest, OptionsEntry, ScheduleEntry, FeatureScalerEntry, StandardizerEntry, NetworkEntry, WeightsEntry, SummaryEntry, CardEntry,
-            NetworkOnnxEntry, SamplerOnnxEntry, SamplingPlanEntry];
+            NetworkOnnxEntry, SamplerOnnxEntry, SamplingPlanEntry, FeatureEncodingEntry];
 
     /// <summary>Writes <paramref name="model"/> to <paramref name="path"/> atomically.</summary>
     /// <param name="model">The model.</param>
@@ -158,6 +164,7 @@ public static class DiffusionModelArchive
         WriteJson(zip, OptionsEntry, o);
         WriteBytes(zip, ScheduleEntry, Encoding.UTF8.GetBytes(Schedules.ScheduleJson.Serialize(model.Schedule)));
         WriteBytes(zip, SamplingPlanEntry, Encoding.UTF8.GetBytes(model.SamplingPlan.ToJson()));
+        WriteBytes(zip, FeatureEncodingEntry, Encoding.UTF8.GetBytes(model.FeatureEncoding.ToJson()));
         WriteJson(zip, FeatureScalerEntry, new StandardizerDocument(model.FeatureScaler.Mean.ToArray(), model.FeatureScaler.Scale.ToArray()));
         WriteJson(zip, StandardizerEntry, new StandardizerDocument(model.Standardizer.Mean.ToArray(), model.Standardizer.Scale.ToArray()));
         var n = network.Options;
@@ -264,9 +271,21 @@ public static class DiffusionModelArchive
                 throw Invalid(path, $"{SamplingPlanEntry} is invalid: {e.Message}", e);
             }
         }
+        FeatureEncoding? encoding = null;
+        if (manifest.Version >= 4)
+        {
+            try
+            {
+                encoding = FeatureEncoding.FromJson(Encoding.UTF8.GetString(ReadBytes(zip, FeatureEncodingEntry, path)), manifest.Dimension);
+            }
+            catch (InvalidDataException e) when (!e.Data.Contains(ErrorMarker))
+            {
+                throw Invalid(path, $"{FeatureEncodingEntry} is invalid: {e.Message}", e);
+            }
+        }
         try
         {
-            return new DiffusionModel(denoiser, schedule, featureScaler, options, summary, extras, plan);
+            return new DiffusionModel(denoiser, schedule, featureScaler, options, summary, extras, plan, encoding);
         }
         catch (ArgumentException e)
         {
@@ -327,7 +346,8 @@ public static class DiffusionModelArchive
         Row("feature column", o.FeatureColumnName);
         Row("feature scaling", o.FeatureScaling == FeatureScaling.PerFeature
             ? $"per feature (diffusion in standardised units): mean [{Join(model.FeatureScaler.Mean)}], std [{Join(model.FeatureScaler.Scale)}]"
-            : "isotropic (no per-feature scaling)");
+            : o.FeatureScaling == FeatureScaling.QuantileNormal ? "quantile-normal per feature (see feature-encoding.json)" : "isotropic (no per-feature scaling)");
+        if (!model.FeatureEncoding.IsIdentity) Row("feature transforms", FeatureEncodingSummary(model.FeatureEncoding));
         Row("schedule (training)", model.Schedule);
         Row("sampling plan", model.SamplingPlan);
         Row("parametrisation", model.Denoiser.Parametrisation);
@@ -344,6 +364,23 @@ public static class DiffusionModelArchive
         card.AppendLine("Intended use: generating synthetic rows resembling the training data. The model reproduces the training");
         card.AppendLine("distribution only as well as the training budget allows; check generated rows against held-out data.");
         return card.ToString();
+    }
+
+    /// <summary>Bounds, integer features and categorical ranges of a non-identity encoding, for the model card.</summary>
+    private static string FeatureEncodingSummary(FeatureEncoding encoding)
+    {
+        var parts = new List<string>();
+        for (int j = 0; j < encoding.Dimension; j++)
+        {
+            var kind = encoding.TransformKind(j);
+            var (lo, hi) = encoding.Bounds(j);
+            if (kind != FeatureTransformKind.Identity)
+                parts.Add(string.Create(CultureInfo.InvariantCulture, $"feature {j}: {kind} on [{lo?.ToString("G6", CultureInfo.InvariantCulture) ?? "-inf"}, {hi?.ToString("G6", CultureInfo.InvariantCulture) ?? "inf"}]"));
+            if (encoding.IsInteger(j)) parts.Add($"feature {j}: integer");
+        }
+        foreach (var range in encoding.CategoricalFeatures) parts.Add($"features {range.Start}-{range.Start + range.Count - 1}: categorical (one-hot, {range.Count} categories)");
+        if (Enumerable.Range(0, encoding.Dimension).Any(encoding.IsQuantileNormal)) parts.Add("quantile-normal maps");
+        return string.Join("; ", parts);
     }
 
     private static string Join(ReadOnlySpan<double> values)

@@ -48,9 +48,17 @@ internal abstract class GenerateBatchRunner : IDisposable
         _ => new CSharp(owner, capacity),
     };
 
-    /// <summary>Generates the first <paramref name="rows"/> rows; when <paramref name="kineticAction"/> is given, also each
-    /// row's path thermodynamics (C# engine, Heun, standardised units).</summary>
-    public virtual void Run(int rows, double[]? kineticAction, double[]? entropyProduced)
+    /// <summary>Generates the first <paramref name="rows"/> rows in data units, the model's feature transforms applied last
+    /// (<see cref="FeatureEncoding.Decode"/>, on the C# side after every engine); when <paramref name="kineticAction"/> is
+    /// given, also each row's path thermodynamics (C# engine, Heun, standardised units).</summary>
+    public void Run(int rows, double[]? kineticAction, double[]? entropyProduced)
+    {
+        RunEngine(rows, kineticAction, entropyProduced);
+        Owner.Model?.FeatureEncoding.Decode(Samples.AsSpan(0, rows * Owner.Dimension));
+    }
+
+    /// <summary>The engine's part of <see cref="Run"/>: samples before the feature transforms, and the thermodynamics.</summary>
+    protected virtual void RunEngine(int rows, double[]? kineticAction, double[]? entropyProduced)
     {
         RunSamples(rows);
         if (kineticAction is not null) RunThermodynamics(rows, kineticAction, entropyProduced!, null);
@@ -175,7 +183,7 @@ internal abstract class GenerateBatchRunner : IDisposable
     {
         protected override IDenoiser Denoiser => Owner.Model!.Denoiser;
 
-        public override void Run(int rows, double[]? kineticAction, double[]? entropyProduced)
+        protected override void RunEngine(int rows, double[]? kineticAction, double[]? entropyProduced)
         {
             if (kineticAction is null) RunSamples(rows);
             else RunThermodynamics(rows, kineticAction, entropyProduced!, Samples);

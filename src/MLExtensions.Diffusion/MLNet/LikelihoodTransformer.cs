@@ -16,7 +16,8 @@ namespace MLExtensions.Diffusion.MLNet;
 /// <see cref="DiffusionModel.FeatureScaler"/>, so the engine returns ln p_z(z). The density of y = mean + std z is
 /// p_y(y) = p_z(z) / prod_j std_j, hence NLL_data(y) = -ln p_z(z) + sum_j ln std_j (<see cref="LogScaleCorrection"/>). It
 /// is a constant shift per model: rankings are the same in both units, but only data-unit values compare with other
-/// density models fitted to the raw columns.</para>
+/// density models fitted to the raw columns. A model with feature transforms (<see cref="DiffusionModel.FeatureEncoding"/>)
+/// first maps y to u, and NLL_data(y) = NLL_u(u) - ln |du/dy| (<see cref="FeatureEncoding.LogJacobian"/>).</para>
 /// <para>Laziness and batching. <see cref="Transform"/> returns a view at once; a cursor that asks for the column reads
 /// the input column in batches of <see cref="LikelihoodTransformOptions.BatchSize"/> rows through a second input cursor
 /// and computes one batch with one <see cref="ProbabilityFlowLikelihood"/> call when a row of it is first read. Columns
@@ -185,9 +186,19 @@ public sealed class LikelihoodTransformer : ITransformer, IDisposable
     {
         int d = Dimension;
         var z = new double[rows.Length];
-        for (int i = 0; i < z.Length; i++) z[i] = (rows[i] - _mean[i % d]) / _scale[i % d];
+        var encoding = Model.FeatureEncoding;
+        if (encoding.IsIdentity)
+            for (int i = 0; i < z.Length; i++) z[i] = (rows[i] - _mean[i % d]) / _scale[i % d];
+        else
+        {
+            encoding.Encode(rows, z);
+            for (int i = 0; i < z.Length; i++) z[i] = (z[i] - _mean[i % d]) / _scale[i % d];
+        }
         ProbabilityFlowLikelihood.Compute(_denoiser, Model.Schedule, z, nll, _options.ToLikelihoodOptions(seed));
         for (int r = 0; r < nll.Length; r++) nll[r] = -nll[r] + LogScaleCorrection;
+        // Feature transforms: p_y(y) = p_u(u) |du/dy|, so NLL_y = NLL_u - ln |du/dy|.
+        if (!encoding.IsIdentity)
+            for (int r = 0; r < nll.Length; r++) nll[r] -= encoding.LogJacobian(rows.Slice(r * d, d));
     }
 
     private void CheckInput(DataViewSchema schema, string paramName)

@@ -107,7 +107,7 @@ public sealed class ScheduleOptimizationEstimator : IEstimator<DiffusionModel>
 
         // Data in z units, split in a selection half and a report half.
         var random = new Random(o.Seed);
-        double[] z = DiffusionEvaluator.Standardise(rows, model.FeatureScaler.Mean, model.FeatureScaler.Scale);
+        double[] z = model.ToDiffusionUnits(rows);
         var order = Enumerable.Range(0, n).ToArray();
         random.Shuffle(order);
         double[] selectionData = Gather(z, order.AsSpan(0, n / 2), d), reportData = Gather(z, order.AsSpan(n / 2), d);

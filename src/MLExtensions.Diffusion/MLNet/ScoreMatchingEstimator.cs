@@ -75,6 +75,9 @@ public sealed class ScoreMatchingEstimator : IEstimator<DiffusionModel>
                 ? $"Every row of column '{column}' ({dropped}) holds a missing or infinite value; nothing is left to train on."
                 : $"The input has no rows in column '{column}'; training needs at least one.", nameof(input));
 
+        (data, var heldOut) = ValidationSplit.Split(data, d, o);
+        rows = data.Length / d;
+
         int seed = o.Seed ?? host.Rand.Next();
         var schedule = o.CreateSchedule();
         var trainer = new ScoreModelTrainer(o.ToTrainingOptions(seed, schedule));
@@ -86,17 +89,30 @@ public sealed class ScoreMatchingEstimator : IEstimator<DiffusionModel>
             lastLoss = r.Loss;
             channel.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
                 $"Step {r.Step}/{r.TotalSteps}: loss {r.Loss:G5}, learning rate {r.LearningRate:G3}, gradient norm {r.GradientNorm:G3}."));
+            if (!double.IsNaN(r.ValidationLoss))
+                channel.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture, $"Step {r.Step}/{r.TotalSteps}: held-out loss {r.ValidationLoss:G5}."));
             o.Progress?.Report(r);
         });
         var clock = Stopwatch.StartNew();
+        var encoding = FeatureEncoding.Fit(data, d, o);
+        encoding.EncodeInPlace(data);
         var scaler = DiffusionModel.FitFeatureScaler(data, d, o.FeatureScaling);
         if (o.FeatureScaling == FeatureScaling.PerFeature) scaler.Transform(data, data);
-        var denoiser = trainer.Fit(data, d, progress, token);
+        encoding.EncodeInPlace(heldOut);
+        if (o.FeatureScaling == FeatureScaling.PerFeature) scaler.Transform(heldOut, heldOut);
+        var denoiser = trainer.Fit(data, heldOut, d, o.EarlyStoppingPatience, o.ValidationSeed, out var validation, progress, token);
         clock.Stop();
         var summary = new TrainingSummary(rows, dropped, d, o.Steps, seed, lastLoss, denoiser.Network.Parameters.Length, clock.Elapsed.TotalSeconds);
+        if (validation is not null)
+        {
+            summary = summary with { Steps = validation.StepsTaken, Validation = validation };
+            channel.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
+                $"Held-out loss ({validation.Rows} row(s)): best {validation.BestLoss:G5} at step {validation.BestStep} (the weights kept), last {validation.LastLoss:G5}; " +
+                $"{validation.StepsTaken} step(s) taken{(validation.StoppedEarly ? ", stopped early" : "")}."));
+        }
         channel.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
             $"Trained {summary.ParameterCount} parameters in {summary.TrainingSeconds:F2} s; final loss {lastLoss:G5}."));
-        return new DiffusionModel(denoiser, schedule, scaler, o, summary);
+        return new DiffusionModel(denoiser, schedule, scaler, o, summary, encoding: encoding);
     }
 
     /// <summary>The input shape plus the generated column (<see cref="ScoreMatchingOptions.GeneratedColumnName"/>, a

@@ -15,7 +15,7 @@ namespace MLExtensions.Diffusion.MLNet;
 /// float[] rows = model.Generate(count: 1000, seed: 7);
 /// </code>
 /// </example>
-public sealed class ScoreMatchingOptions
+public sealed partial class ScoreMatchingOptions
 {
     /// <summary>The default feature column name, "Features".</summary>
     public const string DefaultFeatureColumnName = "Features";
@@ -204,6 +204,7 @@ public sealed class ScoreMatchingOptions
                 "use a built-in family or tabulate it (TabulatedSchedule).", nameof(CustomSchedule));
         if (NoiseLevels == NoiseLevelDistribution.UniformTime && !(UniformTimeMin < schedule.MaxTime))
             Throw(nameof(UniformTimeMin), UniformTimeMin, $"must lie below the schedule's MaxTime = {schedule.MaxTime}");
+        ValidateFeatureTypes();
     }
 
     /// <summary>The schedule these options describe: <see cref="CustomSchedule"/> if set, else the <see cref="Schedule"/> family.</summary>
@@ -224,6 +225,7 @@ public sealed class ScoreMatchingOptions
         var copy = (ScoreMatchingOptions)MemberwiseClone();
         copy.Progress = null;
         copy.CancellationToken = default;
+        CopyFeatureTypes(copy);
         return copy;
     }
 

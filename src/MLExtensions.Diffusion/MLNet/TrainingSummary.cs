@@ -1,3 +1,5 @@
+using MLExtensions.Diffusion.Training;
+
 namespace MLExtensions.Diffusion.MLNet;
 
 /// <summary>What a <see cref="ScoreMatchingEstimator.Fit"/> run saw and did.</summary>
@@ -9,4 +11,10 @@ namespace MLExtensions.Diffusion.MLNet;
 /// <param name="FinalLoss">Mean loss over the last reporting interval (NaN when nothing was reported).</param>
 /// <param name="ParameterCount">Trainable parameters of the network.</param>
 /// <param name="TrainingSeconds">Wall-clock seconds of the training loop.</param>
-public sealed record TrainingSummary(int Rows, int DroppedRows, int Dimension, int Steps, int Seed, double FinalLoss, int ParameterCount, double TrainingSeconds);
+public sealed record TrainingSummary(int Rows, int DroppedRows, int Dimension, int Steps, int Seed, double FinalLoss, int ParameterCount, double TrainingSeconds)
+{
+    /// <summary>The held-out loss record of a run with a validation split (<see cref="ScoreMatchingOptions.ValidationFraction"/>):
+    /// held-out rows, best step and loss (the weights the model keeps), steps taken, whether training stopped early; null
+    /// without a split.</summary>
+    public ValidationSummary? Validation { get; init; }
+}

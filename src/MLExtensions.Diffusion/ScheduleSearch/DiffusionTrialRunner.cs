@@ -213,8 +213,7 @@ public sealed class DiffusionTrialRunner : ITrialRunner
         return rows;
     }
 
-    private static double[] Standardise(float[] rows, DiffusionModel model) =>
-        DiffusionEvaluator.Standardise(rows, model.FeatureScaler.Mean, model.FeatureScaler.Scale);
+    private static double[] Standardise(float[] rows, DiffusionModel model) => model.ToDiffusionUnits(rows);
 
     /// <summary>One network and what is reused with it.</summary>
     private sealed class Network(DiffusionModel model, DiscretisationError measure, double[] train, double[] validation, double[]? test, int seed)

@@ -32,8 +32,32 @@ public sealed class ScoreModelTrainer
     /// <exception cref="ArgumentException">The data is empty, not a multiple of d, or holds a non-finite value.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="dimension"/> is not positive.</exception>
     /// <exception cref="OperationCanceledException">Cancellation was requested.</exception>
-    public NeuralDenoiser Fit(ReadOnlySpan<float> data, int dimension, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    public NeuralDenoiser Fit(ReadOnlySpan<float> data, int dimension, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Fit(data, default, dimension, 0, 0, out _, progress, cancellationToken);
+
+    /// <summary>Trains on rows x d data, measuring the denoising loss of held-out rows every
+    /// <see cref="TrainingOptions.ReportInterval"/> steps on the EMA weights (noise levels and noise drawn once from
+    /// <paramref name="validationSeed"/>); returns the EMA weights of the best evaluation and stops after
+    /// <paramref name="patience"/> evaluations without a new best (0: never early).</summary>
+    /// <param name="data">Row-major training data.</param>
+    /// <param name="validation">Row-major held-out rows, in the units of <paramref name="data"/>; empty for none (then the
+    /// final EMA weights are returned, as by the other overload).</param>
+    /// <param name="dimension">Features per row, d.</param>
+    /// <param name="patience">Evaluations without improvement after which training stops; 0 for never.</param>
+    /// <param name="validationSeed">Seed of the held-out noise levels and noise.</param>
+    /// <param name="validationSummary">The held-out loss record; null without held-out rows.</param>
+    /// <param name="progress">Optional progress sink (with <see cref="TrainingProgress.ValidationLoss"/>).</param>
+    /// <param name="cancellationToken">Cancels between steps.</param>
+    /// <exception cref="ArgumentException">The data is empty, not a multiple of d, or holds a non-finite value; or the
+    /// held-out rows are not a multiple of d.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="dimension"/> or <paramref name="patience"/> is out of range.</exception>
+    /// <exception cref="OperationCanceledException">Cancellation was requested.</exception>
+    public NeuralDenoiser Fit(ReadOnlySpan<float> data, ReadOnlySpan<float> validation, int dimension, int patience, int validationSeed,
+        out ValidationSummary? validationSummary, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(patience);
+        if (dimension > 0 && validation.Length % dimension != 0)
+            throw new ArgumentException($"The held-out length {validation.Length} is not a multiple of {dimension}.", nameof(validation));
         var o = Options;
         var standardizer = Standardizer.Fit(data, dimension, isotropic: true);
         var z = new float[data.Length];
@@ -53,6 +77,15 @@ public sealed class ScoreModelTrainer
         var sigma = new float[batch];
         double lossSum = 0;
         int lossCount = 0;
+        ValidationMonitor? monitor = null;
+        if (!validation.IsEmpty)
+        {
+            var heldOut = new float[validation.Length];
+            standardizer.Transform(validation, heldOut);
+            monitor = new ValidationMonitor(heldOut, d, o, scale, patience, validationSeed);
+        }
+        int stepsTaken = o.Steps;
+        bool stoppedEarly = false;
         for (int step = 0; step < o.Steps; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -73,14 +106,28 @@ public sealed class ScoreModelTrainer
             ema.Update(network.Parameters);
             lossSum += value;
             lossCount++;
+            double validationLoss = double.NaN;
+            if (monitor is not null && ((step + 1) % o.ReportInterval == 0 || step + 1 == o.Steps))
+            {
+                stoppedEarly = monitor.Evaluate(network, ema.Average, step + 1);
+                validationLoss = monitor.LastLoss;
+            }
             if (progress is not null && ((step + 1) % o.ReportInterval == 0 || step + 1 == o.Steps))
             {
-                progress.Report(new TrainingProgress(step + 1, o.Steps, lossSum / lossCount, lr, norm));
+                progress.Report(new TrainingProgress(step + 1, o.Steps, lossSum / lossCount, lr, norm) { ValidationLoss = validationLoss });
                 lossSum = 0;
                 lossCount = 0;
             }
+            if (stoppedEarly)
+            {
+                stepsTaken = step + 1;
+                break;
+            }
         }
         ema.Average.CopyTo(network.Parameters);
+        if (monitor?.BestWeights is { } best) best.CopyTo(network.Parameters, 0);
+        validationSummary = monitor is null ? null
+            : new ValidationSummary(monitor.Rows, monitor.BestStep, monitor.BestLoss, monitor.LastLoss, stepsTaken, stoppedEarly);
         return new NeuralDenoiser(network, standardizer, o.Parametrisation, o.SigmaData);
     }
 }
