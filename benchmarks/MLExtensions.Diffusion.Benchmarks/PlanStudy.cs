@@ -69,7 +69,7 @@ internal static class PlanStudy
                     ("training, log-SNR, DPM++(2M)", SamplingPlan.Create(model.Schedule, SamplingGridKind.UniformLogSnr, GenerateSamplerKind.DpmSolverPlusPlus2M, nfe, top)),
                     ("training, EDM rho 7, DPM++(2M)", SamplingPlan.Create(model.Schedule, SamplingGridKind.EdmRho, GenerateSamplerKind.DpmSolverPlusPlus2M, nfe, top)),
                     ("fitted path, uniform t (= equal W2 length), Heun", SamplingPlan.Create(fitted.Schedule, SamplingGridKind.UniformTime, GenerateSamplerKind.Heun, nfe, top)),
-                    ("training, equal W2 length, Heun", SamplingPlan.Create(model.Schedule, SamplingGridKind.EqualLength, GenerateSamplerKind.Heun, nfe, top, speed: Speed(metric, model.Schedule))),
+                    ("training, equal W2 length, Heun", SamplingPlan.Create(model.Schedule, SamplingGridKind.EqualLength, GenerateSamplerKind.Heun, nfe, top, speed: GaussianPathKineticCost.Speed(metric, model.Schedule))),
                 };
                 var optimised = ml.Diffusion().OptimizeSchedule(model, new ScheduleOptimizationOptions { Nfe = nfe, Seed = nfe, ReportRows = 64 }).Optimize(trainView);
                 plans.Add(($"OptimizeSchedule: {optimised.Report.Chosen.Label}", optimised.Model.SamplingPlan));
@@ -102,7 +102,7 @@ internal static class PlanStudy
     /// which an equal-length grid minimises for a given path.</summary>
     private static double WassersteinAction(IGaussianPathMetric metric, SamplingPlan plan)
     {
-        var speed = Speed(metric, plan.Schedule);
+        var speed = GaussianPathKineticCost.Speed(metric, plan.Schedule);
         ReadOnlySpan<double> nodes = [-0.9602898564975363, -0.7966664774136267, -0.5255324099163290, -0.1834346424956498, 0.1834346424956498, 0.5255324099163290, 0.7966664774136267, 0.9602898564975363];
         ReadOnlySpan<double> weights = [0.1012285362903763, 0.2223810344533745, 0.3137066458778873, 0.3626837833783620, 0.3626837833783620, 0.3137066458778873, 0.2223810344533745, 0.1012285362903763];
         double action = 0;
@@ -125,13 +125,6 @@ internal static class PlanStudy
             new StepGridOptimizerOptions { Rows = 512, Seed = 3, MaxJump = 1 });
         return optimizer.Optimize(plan.Nfe).EstimatedError;
     }
-
-    private static Func<double, double> Speed(IGaussianPathMetric metric, NoiseSchedule schedule) => t =>
-    {
-        double margin = 1e-6 * schedule.MaxTime, s = Math.Clamp(t, margin, schedule.MaxTime - margin);
-        var g = metric.Coefficients(Math.Atan2(schedule.Sigma(s), schedule.M(s)));
-        return Math.Sqrt(Math.Max(g.KineticEnergy(schedule.MDot(s), schedule.SigmaDot(s)), 0));
-    };
 
     private static double Spearman(IEnumerable<double> a, IEnumerable<double> b)
     {

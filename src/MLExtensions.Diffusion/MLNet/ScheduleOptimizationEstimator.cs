@@ -154,7 +154,7 @@ public sealed class ScheduleOptimizationEstimator : IEstimator<DiffusionModel>
                     {
                         if (grid != SamplingGridKind.DynamicProgramming)
                         {
-                            plans.Add((shell, SamplingPlan.Create(schedule, grid, sampler, o.Nfe, top, o.BottomLevel, speed: Speed(metric, schedule))));
+                            plans.Add((shell, SamplingPlan.Create(schedule, grid, sampler, o.Nfe, top, o.BottomLevel, speed: GaussianPathKineticCost.Speed(metric, schedule))));
                             continue;
                         }
                         if (sampler == GenerateSamplerKind.DpmSolverPlusPlus2M)
@@ -253,15 +253,6 @@ public sealed class ScheduleOptimizationEstimator : IEstimator<DiffusionModel>
 
         void Report(string stage, int done, int total) => o.Progress?.Report(new ScheduleOptimizationProgress(stage, done, total));
     }
-
-    /// <summary>The W2 speed sqrt(E|nu_t|^2) of <paramref name="schedule"/> under <paramref name="metric"/>, with t kept a
-    /// hair inside (0, MaxTime) where the metric is defined.</summary>
-    private static Func<double, double> Speed(IGaussianPathMetric metric, NoiseSchedule schedule) => t =>
-    {
-        double margin = 1e-6 * schedule.MaxTime, s = Math.Clamp(t, margin, schedule.MaxTime - margin);
-        var g = metric.Coefficients(Math.Atan2(schedule.Sigma(s), schedule.M(s)));
-        return Math.Sqrt(Math.Max(g.KineticEnergy(schedule.MDot(s), schedule.SigmaDot(s)), 0));
-    };
 
     private static double[] Gather(double[] z, ReadOnlySpan<int> rows, int d)
     {

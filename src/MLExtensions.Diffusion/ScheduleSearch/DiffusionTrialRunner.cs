@@ -247,13 +247,7 @@ public sealed class DiffusionTrialRunner : ITrialRunner
             return schedule;
         }
 
-        public Func<double, double> Speed(NoiseSchedule schedule) => t =>
-        {
-            var metric = Metric;
-            double margin = 1e-6 * schedule.MaxTime, s = Math.Clamp(t, margin, schedule.MaxTime - margin);
-            var g = metric.Coefficients(Math.Atan2(schedule.Sigma(s), schedule.M(s)));
-            return Math.Sqrt(Math.Max(g.KineticEnergy(schedule.MDot(s), schedule.SigmaDot(s)), 0));
-        };
+        public Func<double, double> Speed(NoiseSchedule schedule) => GaussianPathKineticCost.Speed(Metric, schedule);
 
         /// <summary>The model's Monte Carlo path metric on the training rows, built on first use.</summary>
         private DenoiserPathMetric Metric => _metric ??= new DenoiserPathMetric(Model.Denoiser, train, 1024, seed);

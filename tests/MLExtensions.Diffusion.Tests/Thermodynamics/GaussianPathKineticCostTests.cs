@@ -79,4 +79,19 @@ public class GaussianPathKineticCostTests
     {
         public GaussianPathCoefficients Coefficients(double phi) => new(double.NaN, 0, 1);
     }
+
+    [Fact]
+    public void Speed_IsTheConstantW2SpeedOnTheGaussianOtSchedule_AndFiniteAtTheEnds()
+    {
+        // Isotropic N(mu, s^2 I): the Gaussian OT schedule moves at the constant speed W2 / tau, W2^2 = |mu|^2 + d (s - 1)^2.
+        double s0 = 0.6, tau = 2.0;
+        double[] mu = [0.5, -1.0];
+        var metric = new GaussianDataPathMetric(mu, [s0 * s0, 0, 0, s0 * s0]);
+        var schedule = new GaussianOtSchedule(s0, tau);
+        double w2 = Math.Sqrt(0.25 + 1.0 + 2 * (s0 - 1) * (s0 - 1));
+        var speed = GaussianPathKineticCost.Speed(metric, schedule);
+        foreach (double u in new[] { 0.1, 0.5, 0.9 }) Assert.Equal(w2 / tau, speed(u * schedule.MaxTime), 1e-9);
+        Assert.True(double.IsFinite(speed(0)) && double.IsFinite(speed(schedule.MaxTime)));
+        Assert.Throws<ArgumentNullException>(() => GaussianPathKineticCost.Speed(null!, schedule));
+    }
 }

@@ -18,6 +18,26 @@ namespace MLExtensions.Diffusion.Thermodynamics;
 /// </remarks>
 public static class GaussianPathKineticCost
 {
+    /// <summary>The W2 speed v(t) = sqrt(E|nu_t|^2) of <paramref name="schedule"/> under <paramref name="metric"/>, as a
+    /// function for re-timing and equal-length grids (<see cref="ScheduleRetiming"/>). The metric is evaluated strictly inside
+    /// (0, pi/2): t is kept 1e-6 MaxTime inside [0, MaxTime], where the speed of a schedule with an infinite sigmadot at 0
+    /// (VP, Gaussian OT) or with m = 0 at tau is finite.</summary>
+    /// <param name="metric">The metric.</param>
+    /// <param name="schedule">The schedule.</param>
+    /// <returns>v(t) for t in [0, MaxTime].</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    public static Func<double, double> Speed(IGaussianPathMetric metric, NoiseSchedule schedule)
+    {
+        ArgumentNullException.ThrowIfNull(metric);
+        ArgumentNullException.ThrowIfNull(schedule);
+        return t =>
+        {
+            double margin = 1e-6 * schedule.MaxTime, s = Math.Clamp(t, margin, schedule.MaxTime - margin);
+            var g = metric.Coefficients(Math.Atan2(schedule.Sigma(s), schedule.M(s)));
+            return Math.Sqrt(Math.Max(g.KineticEnergy(schedule.MDot(s), schedule.SigmaDot(s)), 0));
+        };
+    }
+
     /// <summary>Computes c2 of <paramref name="schedule"/> over [0, MaxTime] under <paramref name="metric"/>.</summary>
     /// <param name="metric">The metric, evaluated at phi strictly inside (0, pi/2).</param>
     /// <param name="schedule">The schedule.</param>
