@@ -45,7 +45,7 @@ public sealed class ScoreModelTrainer
         var network = new TimeConditionedMlp(d, o.Network, random);
         var loss = new DiffusionLoss(o.Parametrisation, o.SigmaData);
         var adam = new AdamW(network.Parameters.Length, weightDecay: o.WeightDecay);
-        var schedule = new LearningRateSchedule(o.LearningRate, o.Steps, o.WarmupSteps, o.FinalLearningRateFraction);
+        var schedule = new LearningRateSchedule(o.LearningRate, o.Steps, o.EffectiveWarmupSteps, o.FinalLearningRateFraction);
         var ema = new ExponentialMovingAverage(network.Parameters, o.EmaDecay);
         var clean = new float[batch * d];
         var noise = new float[batch * d];
