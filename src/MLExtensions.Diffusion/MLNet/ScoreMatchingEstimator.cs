@@ -54,6 +54,9 @@ public sealed class ScoreMatchingEstimator : IEstimator<DiffusionModel>
     /// NaN or infinite value under <see cref="MissingValueHandling.Error"/> (row and column named); no rows remain; or an
     /// option is invalid (its name is the <see cref="ArgumentException.ParamName"/>).</exception>
     /// <exception cref="OperationCanceledException"><see cref="ScoreMatchingOptions.CancellationToken"/> was cancelled.</exception>
+    /// <exception cref="TrainingDivergedException">Training diverged: a step's loss or gradient norm, or a weight, is not
+    /// finite (the message names the step and what to change, e.g. a lower <see cref="ScoreMatchingOptions.LearningRate"/>);
+    /// no model is returned.</exception>
     public DiffusionModel Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using MLExtensions.Diffusion.Randomness;
 
 namespace MLExtensions.Diffusion.Training;
@@ -32,6 +33,8 @@ public sealed class ScoreModelTrainer
     /// <exception cref="ArgumentException">The data is empty, not a multiple of d, or holds a non-finite value.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="dimension"/> is not positive.</exception>
     /// <exception cref="OperationCanceledException">Cancellation was requested.</exception>
+    /// <exception cref="TrainingDivergedException">A step's loss or gradient norm is not finite, or a weight became NaN or
+    /// infinite (the message names the step and the options to change, e.g. a lower learning rate).</exception>
     public NeuralDenoiser Fit(ReadOnlySpan<float> data, int dimension, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var o = Options;
@@ -69,7 +72,9 @@ public sealed class ScoreModelTrainer
             double value = loss.Step(network, clean, noise, sigma);
             double norm = GradientClipping.ClipGlobalNorm(network.Gradients, o.GradientClipNorm);
             double lr = schedule.At(step);
+            if (!double.IsFinite(value) || !double.IsFinite(norm)) throw Diverged(step + 1, value, norm, lr, "the loss or gradient norm is not finite");
             adam.Step(network.Parameters, network.Gradients, lr);
+            if (!TensorPrimitives.IsFiniteAll(network.Parameters)) throw Diverged(step + 1, value, norm, lr, "a weight became NaN or infinite");
             ema.Update(network.Parameters);
             lossSum += value;
             lossCount++;
@@ -82,5 +87,14 @@ public sealed class ScoreModelTrainer
         }
         ema.Average.CopyTo(network.Parameters);
         return new NeuralDenoiser(network, standardizer, o.Parametrisation, o.SigmaData);
+    }
+
+    private TrainingDivergedException Diverged(int step, double loss, double norm, double learningRate, string what)
+    {
+        var o = Options;
+        return new TrainingDivergedException(step, o.Steps, loss, norm, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"Training diverged at step {step} of {o.Steps}: {what} (loss {loss:G4}, gradient norm {norm:G4}, learning rate {learningRate:G3}). " +
+            $"Lower LearningRate (now {o.LearningRate:G3}; the default is 2e-3), lengthen WarmupSteps (now {o.EffectiveWarmupSteps}) or lower " +
+            $"GradientClipNorm (now {o.GradientClipNorm:G3}), and check the data for extreme values; no model was returned."));
     }
 }

@@ -51,6 +51,31 @@ public class TrainingDefaultsAndSafetyTests
         Assert.True(double.IsFinite(model.Summary.FinalLoss));
     }
 
+    [Fact]
+    public void DivergedRun_StopsWithAnErrorNamingTheStepAndTheLearningRate()
+    {
+        // Learning rate 1e3 (the run): the float32 gradients overflow within a few steps; before the fix training ran
+        // on and returned a model whose generated rows were all NaN.
+        var context = new MLContext(seed: 1);
+        var options = new ScoreMatchingOptions { Steps = 100, Width = 128, Depth = 3, BatchSize = 128, Seed = 3, Threads = 1, LearningRate = 1e3 };
+        var e = Assert.Throws<TrainingDivergedException>(() =>
+            context.Diffusion().Trainers.ScoreMatching(options).Fit(MLNetTestData.View(context, MLNetTestData.Mixture(200, seed: 1))));
+        Assert.InRange(e.Step, 1, 100);
+        Assert.Equal(100, e.TotalSteps);
+        Assert.False(double.IsFinite(e.Loss) && double.IsFinite(e.GradientNorm));
+        Assert.Contains($"step {e.Step} of 100", e.Message, StringComparison.Ordinal);
+        Assert.Contains("LearningRate", e.Message, StringComparison.Ordinal);
+        Assert.Contains("GradientClipNorm", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DivergenceCheck_DoesNotFireOnAnOrdinaryRun()
+    {
+        var context = new MLContext(seed: 1);
+        var model = context.Diffusion().Trainers.ScoreMatching(MLNetTestData.TinyOptions(100)).Fit(MLNetTestData.View(context, MLNetTestData.Mixture(200, seed: 1)));
+        Assert.All(model.Generate(50, seed: 1), v => Assert.True(float.IsFinite(v)));
+    }
+
     private sealed class Sink(Action<TrainingProgress> report) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value) => report(value);
