@@ -9,4 +9,9 @@ namespace MLExtensions.Diffusion.MLNet;
 /// <param name="FinalLoss">Mean loss over the last reporting interval (NaN when nothing was reported).</param>
 /// <param name="ParameterCount">Trainable parameters of the network.</param>
 /// <param name="TrainingSeconds">Wall-clock seconds of the training loop.</param>
-public sealed record TrainingSummary(int Rows, int DroppedRows, int Dimension, int Steps, int Seed, double FinalLoss, int ParameterCount, double TrainingSeconds);
+public sealed record TrainingSummary(int Rows, int DroppedRows, int Dimension, int Steps, int Seed, double FinalLoss, int ParameterCount, double TrainingSeconds)
+{
+    /// <summary>The warnings training logged to <see cref="Microsoft.ML.MLContext.Log"/> (dropped rows, extreme feature
+    /// scales: see <see cref="TrainingDataLimits"/>); empty when there were none, and for models saved before it existed.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+}

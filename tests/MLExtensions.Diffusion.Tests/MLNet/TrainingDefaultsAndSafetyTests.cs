@@ -76,6 +76,78 @@ public class TrainingDefaultsAndSafetyTests
         Assert.All(model.Generate(50, seed: 1), v => Assert.True(float.IsFinite(v)));
     }
 
+    [Theory]
+    [InlineData(1, 10)]
+    [InlineData(2, 10)]
+    [InlineData(9, 10)]
+    [InlineData(10, 11)]
+    [InlineData(40, 41)]
+    public void MinimumRows_IsMax10AndDPlus1(int dimension, int expected) => Assert.Equal(expected, TrainingDataLimits.MinimumRows(dimension));
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(9)]
+    public void TooFewRows_AreRefused_SayingHowManyAreNeeded(int rows)
+    {
+        var context = new MLContext(seed: 1);
+        var e = Assert.Throws<ArgumentException>(() =>
+            context.Diffusion().Trainers.ScoreMatching(MLNetTestData.TinyOptions(10)).Fit(MLNetTestData.View(context, MLNetTestData.Mixture(rows, seed: 1))));
+        Assert.Equal("input", e.ParamName);
+        Assert.Contains($"{rows} usable row(s)", e.Message, StringComparison.Ordinal);
+        Assert.Contains("needs at least 10", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TenRows_Train()
+    {
+        var context = new MLContext(seed: 1);
+        var model = context.Diffusion().Trainers.ScoreMatching(MLNetTestData.TinyOptions(10)).Fit(MLNetTestData.View(context, MLNetTestData.Mixture(10, seed: 1)));
+        Assert.Equal(10, model.Summary.Rows);
+        Assert.Empty(model.Summary.Warnings);
+    }
+
+    [Fact]
+    public void OneExtremeRow_IsWarnedAbout_InTheLogAndTheSummary_AndTheSummaryWarningsSurviveSaveAndLoad()
+    {
+        var context = new MLContext(seed: 1);
+        var logged = new List<string>();
+        context.Log += (_, e) => { if (e.Kind == ChannelMessageKind.Warning) lock (logged) logged.Add(e.Message); };
+        var data = MLNetTestData.Mixture(200, seed: 1);
+        data[2 * 17 + 1] = 1e30f;
+        var model = context.Diffusion().Trainers.ScoreMatching(MLNetTestData.TinyOptions(10)).Fit(MLNetTestData.View(context, data));
+
+        Assert.True(model.FeatureScaler.Scale[1] > 1e27);
+        var outlier = Assert.Single(model.Summary.Warnings, w => w.Contains("Feature 1 of column 'Features'", StringComparison.Ordinal));
+        Assert.Contains("row 17", outlier, StringComparison.Ordinal);
+        Assert.Contains(model.Summary.Warnings, w => w.Contains("ratio", StringComparison.Ordinal) && w.Contains("(feature 1)", StringComparison.Ordinal));
+        lock (logged) Assert.All(model.Summary.Warnings, w => Assert.Contains(logged, m => m.Contains(w, StringComparison.Ordinal)));
+
+        string path = Path.Combine(Path.GetTempPath(), $"warnings-{Guid.NewGuid():N}.zip");
+        try
+        {
+            model.Save(path);
+            Assert.Equal(model.Summary.Warnings, context.Diffusion().LoadModel(path).Summary.Warnings);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void OrdinaryData_HeavyTailsAndASpikeAtZero_AreNotWarnedAbout()
+    {
+        var random = new Random(5);
+        var data = new float[2000 * 3];
+        for (int r = 0; r < 2000; r++)
+        {
+            data[3 * r] = (float)Math.Tan(Math.PI * (random.NextDouble() - 0.5));          // Cauchy
+            data[3 * r + 1] = random.NextDouble() < 0.6 ? 0f : (float)(10 * random.NextDouble()); // spike at zero: MAD 0
+            data[3 * r + 2] = (float)(1000 + 50 * random.NextDouble());
+        }
+        Assert.Empty(TrainingDataLimits.ScaleWarnings(data, 3, "Features"));
+    }
+
     private sealed class Sink(Action<TrainingProgress> report) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value) => report(value);
