@@ -188,15 +188,30 @@ public sealed class DiffusionModel : ITransformer
     /// <param name="steps">Solver steps on the default grid of the plan's schedule (<see cref="SamplingTimes"/>); null: the
     /// plan's grid.</param>
     /// <returns>count x <see cref="Dimension"/> floats, row-major, in data units.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> or <paramref name="steps"/> is not positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> or <paramref name="steps"/> is not positive, or
+    /// <paramref name="count"/> is above <see cref="MaximumGenerateCount"/> (the result is one array).</exception>
     public float[] Generate(int count, int seed, ISampler? sampler = null, int? steps = null)
     {
-        if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, "'count' must be at least 1.");
+        CheckCount(count);
         var (schedule, times, solver) = Resolve(sampler, steps);
         var random = new Random(seed);
         var noise = new double[checked(count * Dimension)];
         StandardNormal.Fill(random, noise);
         return Run(noise, schedule, times, solver, random);
+    }
+
+    /// <summary>The most rows <see cref="Generate"/> and <see cref="GenerateDataView"/> return: <see cref="Array.MaxLength"/> / d,
+    /// since the rows are returned (and computed, in doubles) in one array. The streaming
+    /// <c>mlContext.Diffusion().Generate(model, count, seed)</c> has no such limit.</summary>
+    public int MaximumGenerateCount => Array.MaxLength / Dimension;
+
+    private void CheckCount(int count)
+    {
+        if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, "'count' must be at least 1.");
+        if (count > MaximumGenerateCount)
+            throw new ArgumentOutOfRangeException(nameof(count), count,
+                $"'count' = {count} rows of {Dimension} values exceeds the largest array ({Array.MaxLength} values): at most {MaximumGenerateCount} rows ({nameof(MaximumGenerateCount)}). " +
+                "Stream larger counts with mlContext.Diffusion().Generate(model, count, seed).");
     }
 
     /// <summary>Generates one row per latent row of <paramref name="noise"/> (standard-normal eps, row-major).</summary>
@@ -228,10 +243,13 @@ public sealed class DiffusionModel : ITransformer
     /// <param name="steps">Solver steps on the default grid of the plan's schedule; null: the plan's grid.</param>
     /// <param name="columnName">The column's name (default "Features").</param>
     /// <returns>A view whose rows are <see cref="Generate"/>'s rows; they are computed when the view is created.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> or <paramref name="steps"/> is not positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> or <paramref name="steps"/> is not positive, or
+    /// <paramref name="count"/> is above <see cref="MaximumGenerateCount"/> (the rows are held in one array; stream larger
+    /// counts with <c>mlContext.Diffusion().Generate(model, count, seed)</c>).</exception>
     /// <exception cref="ArgumentException"><paramref name="columnName"/> is null or blank.</exception>
     public IDataView GenerateDataView(int count, int seed, ISampler? sampler = null, int? steps = null, string columnName = ScoreMatchingOptions.DefaultFeatureColumnName)
     {
+        CheckCount(count);
         ArgumentException.ThrowIfNullOrWhiteSpace(columnName);
         var rows = Generate(count, seed, sampler, steps);
         return new GeneratedDataView(null, columnName, Dimension, count, () => rows);

@@ -50,7 +50,9 @@ public sealed class LikelihoodTransformer : ITransformer, IDisposable
     /// <param name="model">The diffusion model.</param>
     /// <param name="options">Settings (copied); <see langword="null"/> for the defaults.</param>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
-    /// <exception cref="ArgumentException">An option is invalid (see <see cref="LikelihoodTransformOptions.Validate"/>).</exception>
+    /// <exception cref="ArgumentException">An option is invalid (see <see cref="LikelihoodTransformOptions.Validate"/>), or
+    /// <see cref="LikelihoodTransformOptions.BatchSize"/> x d exceeds <see cref="Array.MaxLength"/> (an
+    /// <see cref="ArgumentOutOfRangeException"/> with ParamName "BatchSize").</exception>
     /// <exception cref="InvalidOperationException">The ONNX engine could not start (the inner exception says why).</exception>
     public LikelihoodTransformer(DiffusionModel model, LikelihoodTransformOptions? options = null)
     {
@@ -58,6 +60,7 @@ public sealed class LikelihoodTransformer : ITransformer, IDisposable
         _options = (options ?? new LikelihoodTransformOptions()).Clone();
         _options.Validate();
         _options.ToLikelihoodOptions(0).Validate(model.Schedule, model.Dimension);
+        GenerateTransformer.CheckBatchArrays(_options.BatchSize, model.Dimension, nameof(LikelihoodTransformOptions.BatchSize));
         Model = model;
         _mean = model.FeatureScaler.Mean.ToArray();
         _scale = model.FeatureScaler.Scale.ToArray();

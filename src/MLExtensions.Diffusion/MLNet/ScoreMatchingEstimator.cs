@@ -57,6 +57,8 @@ public sealed class ScoreMatchingEstimator : IEstimator<DiffusionModel>
     /// option is invalid (its name is the <see cref="ArgumentException.ParamName"/>). Extreme per-feature scales are not an
     /// error: they are logged as warnings and kept in <see cref="TrainingSummary.Warnings"/> (see <see cref="TrainingDataLimits"/>).</exception>
     /// <exception cref="OperationCanceledException"><see cref="ScoreMatchingOptions.CancellationToken"/> was cancelled.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="ScoreMatchingOptions.BatchSize"/> times the widest layer
+    /// exceeds <see cref="Array.MaxLength"/> (ParamName "BatchSize").</exception>
     /// <exception cref="TrainingDivergedException">Training diverged: a step's loss or gradient norm, or a weight, is not
     /// finite (the message names the step and what to change, e.g. a lower <see cref="ScoreMatchingOptions.LearningRate"/>);
     /// no model is returned.</exception>
@@ -67,6 +69,10 @@ public sealed class ScoreMatchingEstimator : IEstimator<DiffusionModel>
         o.Validate();
         string column = o.FeatureColumnName;
         int d = FeatureColumnReader.RequireVectorColumn(input.Schema, column, nameof(input));
+        long widest = Math.Max(o.Width, d + 2L * o.EmbeddingFrequencies);
+        if (o.BatchSize * widest > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(o.BatchSize), o.BatchSize,
+                $"The option {nameof(o.BatchSize)} = {o.BatchSize} times the widest layer ({widest}: max(d + 2 x {nameof(o.EmbeddingFrequencies)}, {nameof(o.Width)})) exceeds the largest array ({Array.MaxLength}); use at most {Array.MaxLength / widest} rows per step.");
         var host = ((IHostEnvironment)_context).Register("ScoreMatching");
         using var channel = host.Start("Fit");
         var token = o.CancellationToken;

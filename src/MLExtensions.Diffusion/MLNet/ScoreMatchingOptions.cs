@@ -94,8 +94,12 @@ public sealed class ScoreMatchingOptions
     /// <summary>Optimiser steps (default 2000).</summary>
     public int Steps { get; set; } = 2000;
 
-    /// <summary>Rows per step (default 256).</summary>
+    /// <summary>Rows per step (default 256), in [1, <see cref="MaximumBatchSize"/>]; at fit time BatchSize x max(d + 2
+    /// <see cref="EmbeddingFrequencies"/>, <see cref="Width"/>) must also fit in one array (<see cref="Array.MaxLength"/>).</summary>
     public int BatchSize { get; set; } = 256;
+
+    /// <summary>The largest <see cref="BatchSize"/>: 2^20 rows per step.</summary>
+    public const int MaximumBatchSize = 1 << 20;
 
     /// <summary>Peak learning rate (default 2e-3).</summary>
     public double LearningRate { get; set; } = 2e-3;
@@ -187,7 +191,7 @@ public sealed class ScoreMatchingOptions
         if (Depth <= 0) Throw(nameof(Depth), Depth, "must be positive");
         if (EmbeddingFrequencies <= 0) Throw(nameof(EmbeddingFrequencies), EmbeddingFrequencies, "must be positive");
         if (Steps <= 0) Throw(nameof(Steps), Steps, "must be positive");
-        if (BatchSize <= 0) Throw(nameof(BatchSize), BatchSize, "must be positive");
+        if (BatchSize <= 0 || BatchSize > MaximumBatchSize) Throw(nameof(BatchSize), BatchSize, $"must lie in [1, {nameof(MaximumBatchSize)} = {MaximumBatchSize}]");
         RequirePositive(LearningRate, nameof(LearningRate));
         if (WarmupSteps is { } warmup && (warmup < 0 || warmup > Steps)) Throw(nameof(WarmupSteps), warmup, $"must lie in [0, {nameof(Steps)} = {Steps}] (or be null for min(100, {nameof(Steps)} / 10))");
         if (!(FinalLearningRateFraction >= 0 && FinalLearningRateFraction <= 1)) Throw(nameof(FinalLearningRateFraction), FinalLearningRateFraction, "must lie in [0, 1]");

@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using MLExtensions.Diffusion.MLNet;
 
 namespace MLExtensions.Diffusion.Tests.MLNet;
@@ -42,5 +43,69 @@ public class ModelFilesAndLimitsTests(DiffusionModelFixture fixture) : IClassFix
         {
             Directory.Delete(folder, recursive: true);
         }
+    }
+}
+
+public class BatchAndCountLimitTests(DiffusionModelFixture fixture) : IClassFixture<DiffusionModelFixture>
+{
+    private DiffusionModel Model => fixture.Model;
+
+    [Theory]
+    [InlineData(1 << 29)]
+    [InlineData(int.MaxValue)]
+    public void HugeBatchSizes_AreRejectedUpFront_NamingTheOptionAndTheLimit(int batch)
+    {
+        var training = new ScoreMatchingOptions { BatchSize = batch };
+        var e = Assert.Throws<ArgumentOutOfRangeException>(training.Validate);
+        Assert.Equal("BatchSize", e.ParamName);
+        Assert.Contains($"{ScoreMatchingOptions.MaximumBatchSize}", e.Message, StringComparison.Ordinal);
+
+        var generate = Assert.Throws<ArgumentOutOfRangeException>(() => new GenerateTransformer(Model, new GenerateOptions { BatchSize = batch }));
+        Assert.Equal("BatchSize", generate.ParamName);
+        Assert.Contains($"{GenerateOptions.MaximumBatchSize}", generate.Message, StringComparison.Ordinal);
+
+        var nll = Assert.Throws<ArgumentOutOfRangeException>(() => new LikelihoodTransformer(Model, new LikelihoodTransformOptions { BatchSize = batch }));
+        Assert.Equal("BatchSize", nll.ParamName);
+        Assert.Contains($"{LikelihoodTransformOptions.MaximumBatchSize}", nll.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TrainingBatchTimesTheWidestLayer_BeyondOneArray_IsRejectedNamingBatchSize()
+    {
+        var context = new MLContext(seed: 1);
+        var options = MLNetTestData.TinyOptions(10);
+        options.BatchSize = ScoreMatchingOptions.MaximumBatchSize;
+        options.Width = 4096;
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            context.Diffusion().Trainers.ScoreMatching(options).Fit(MLNetTestData.View(context, MLNetTestData.Mixture(20, seed: 1))));
+        Assert.Equal("BatchSize", e.ParamName);
+        Assert.Contains("largest array", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GenerateOfIntMaxValue_IsRejectedUpFront_NamingCountAndTheLimit()
+    {
+        foreach (var call in new Action[] { () => Model.Generate(int.MaxValue, 1), () => Model.GenerateDataView(int.MaxValue, 1) })
+        {
+            var e = Assert.Throws<ArgumentOutOfRangeException>(call);
+            Assert.Equal("count", e.ParamName);
+            Assert.Contains($"at most {Model.MaximumGenerateCount} rows", e.Message, StringComparison.Ordinal);
+        }
+        Assert.Equal(Array.MaxLength / Model.Dimension, Model.MaximumGenerateCount);
+    }
+
+    [Fact]
+    public void LikelihoodCursor_AllocatesForTheInputsRowsNotTheBatchSize()
+    {
+        var context = new MLContext(seed: 1);
+        var data = MLNetTestData.View(context, MLNetTestData.Mixture(12, seed: 3));
+        using var small = new LikelihoodTransformer(Model, new LikelihoodTransformOptions { Steps = 4 });
+        using var huge = new LikelihoodTransformer(Model, new LikelihoodTransformOptions { Steps = 4, BatchSize = LikelihoodTransformOptions.MaximumBatchSize });
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var scores = huge.Transform(data).GetColumn<float>("NLL").ToArray();
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // BatchSize 2^24 rows x 2 floats + 2^24 doubles would be 256 MB; 12 rows need a few KB beyond the engine's work.
+        Assert.True(allocated < 64L << 20, $"{allocated} bytes allocated for 12 rows");
+        Assert.Equal(small.Transform(data).GetColumn<float>("NLL").ToArray(), scores);
     }
 }
