@@ -19,7 +19,7 @@ namespace MLExtensions.Diffusion.MLNet;
 /// the training rows were mapped to z = (y - mean) / std per feature (<see cref="FeatureScaler"/>), the
 /// <see cref="Denoiser"/>, the <see cref="Schedule"/>'s noise levels and every thermodynamic quantity computed from them
 /// (velocity fields, entropy production, Wasserstein speeds, ...) are in these z units, and the generating members
-/// (<see cref="Generate"/>, <see cref="GenerateFromNoise"/>, <see cref="GenerateDataView"/>, <see cref="Transform"/>,
+/// (<see cref="Generate"/>, <see cref="GenerateFromNoise(ReadOnlySpan{float}, Samplers.ISampler?, int?, int)"/>, <see cref="GenerateDataView"/>, <see cref="Transform"/>,
 /// <see cref="ExportSamplerOnnx(ISampler?, int?)"/>) map the sampled z back to data units, y = mean + std z. With
 /// <see cref="FeatureScaling.Isotropic"/> the scaler is the identity and the diffusion runs in data units (up to the
 /// denoiser's own single scale).</para>
@@ -93,7 +93,7 @@ public sealed class DiffusionModel : ITransformer
     public NoiseSchedule Schedule { get; }
 
     /// <summary>How the model samples: schedule, grid and solver. Every generating member (<see cref="Generate"/>,
-    /// <see cref="GenerateFromNoise"/>, <see cref="GenerateDataView"/>, <see cref="Transform"/>, <see cref="ExportSamplerOnnx(ISampler?, int?)"/>,
+    /// <see cref="GenerateFromNoise(ReadOnlySpan{float}, Samplers.ISampler?, int?, int)"/>, <see cref="GenerateDataView"/>, <see cref="Transform"/>, <see cref="ExportSamplerOnnx(ISampler?, int?)"/>,
     /// <see cref="GenerateTransformer"/>) samples along its schedule; called without a solver or step count they use the
     /// whole plan. The default is <see cref="DefaultSamplingPlan"/> with <see cref="ScoreMatchingOptions.SamplingSteps"/> steps.</summary>
     public SamplingPlan SamplingPlan => _plan;
@@ -214,7 +214,10 @@ public sealed class DiffusionModel : ITransformer
                 "Stream larger counts with mlContext.Diffusion().Generate(model, count, seed).");
     }
 
-    /// <summary>Generates one row per latent row of <paramref name="noise"/> (standard-normal eps, row-major).</summary>
+    /// <summary>Generates one row per latent row of <paramref name="noise"/> (standard-normal eps, row-major), assuming rows
+    /// of width d: any buffer whose length is a multiple of d is cut into rows of d values, so a buffer of rows of another
+    /// width is silently reinterpreted. Use <see cref="GenerateFromNoise(ReadOnlySpan{float}, int, int, ISampler?, int?, int)"/>
+    /// to state the shape and have it checked.</summary>
     /// <param name="noise">rows x d latents.</param>
     /// <param name="sampler">The solver (null: the plan's).</param>
     /// <param name="steps">Solver steps on the default grid of the plan's schedule; null: the plan's grid.</param>
@@ -226,6 +229,25 @@ public sealed class DiffusionModel : ITransformer
     {
         if (noise.IsEmpty || noise.Length % Dimension != 0)
             throw new ArgumentException($"The noise length {noise.Length} is not a positive multiple of the dimension {Dimension}.", nameof(noise));
+        return GenerateFromNoise(noise, noise.Length / Dimension, Dimension, sampler, steps, seed);
+    }
+
+    /// <summary>Generates one row per latent row of <paramref name="noise"/>, a row-major buffer of the stated shape
+    /// <paramref name="rows"/> x <paramref name="width"/>, which must be rows x d; otherwise as
+    /// <see cref="GenerateFromNoise(ReadOnlySpan{float}, ISampler?, int?, int)"/>.</summary>
+    /// <param name="noise">rows x width standard-normal latents, row-major.</param>
+    /// <param name="rows">Rows in <paramref name="noise"/>, at least 1.</param>
+    /// <param name="width">Values per row of <paramref name="noise"/>; must equal <see cref="Dimension"/>.</param>
+    /// <param name="sampler">The solver (null: the plan's).</param>
+    /// <param name="steps">Solver steps on the default grid of the plan's schedule; null: the plan's grid.</param>
+    /// <param name="seed">Seed of a stochastic sampler's noise (ignored by deterministic ones).</param>
+    /// <returns>rows x d floats, in data units.</returns>
+    /// <exception cref="ArgumentException"><paramref name="width"/> is not d (the message names the expected and the actual
+    /// width), the length of <paramref name="noise"/> is not rows x width, or a latent is not finite.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rows"/> or <paramref name="steps"/> is not positive.</exception>
+    public float[] GenerateFromNoise(ReadOnlySpan<float> noise, int rows, int width, ISampler? sampler = null, int? steps = null, int seed = 0)
+    {
+        RowShape.Check(noise.Length, rows, width, Dimension, nameof(noise), nameof(rows), nameof(width));
         var (schedule, times, solver) = Resolve(sampler, steps);
         var x = new double[noise.Length];
         for (int i = 0; i < x.Length; i++)
@@ -309,7 +331,7 @@ public sealed class DiffusionModel : ITransformer
 
     /// <summary>
     /// The whole generation as one ONNX graph (<see cref="SamplerGraphCompiler"/>), in data units: input <c>noise</c>
-    /// [N, d] of standard-normal latents, output <c>samples</c> [N, d] equal to <see cref="GenerateFromNoise"/> of the same
+    /// [N, d] of standard-normal latents, output <c>samples</c> [N, d] equal to <see cref="GenerateFromNoise(ReadOnlySpan{float}, Samplers.ISampler?, int?, int)"/> of the same
     /// latents (same schedule, start law <see cref="StartLaw"/>, grid and solver, then y = mean + std z of
     /// <see cref="FeatureScaler"/>), up to float32 rounding (about 1e-5 of each feature's scale).
     /// </summary>

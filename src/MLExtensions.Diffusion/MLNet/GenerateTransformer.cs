@@ -17,7 +17,7 @@ namespace MLExtensions.Diffusion.MLNet;
 /// or <see cref="uint"/> seed column (the latent of a row with seed s is <see cref="Randomness.StandardNormal.Fill"/> of d
 /// values from <c>new Random(s)</c>, long seeds folded to <c>unchecked((int)(s ^ (s &gt;&gt; 32)))</c>, uint seeds
 /// reinterpreted; note that <see cref="Random"/> gives s and -s the same sequence), or a known-size vector of d floats
-/// holding the standard-normal latent itself. The latent is then mapped as <see cref="DiffusionModel.GenerateFromNoise"/>
+/// holding the standard-normal latent itself. The latent is then mapped as <see cref="DiffusionModel.GenerateFromNoise(ReadOnlySpan{float}, Samplers.ISampler?, int?, int)"/>
 /// maps it: the model's <see cref="DiffusionModel.SamplingPlan"/> (or its schedule with <see cref="GenerateOptions.Steps"/> steps
 /// on the default grid and the solver <see cref="GenerateOptions.Sampler"/>, when set; <see cref="Plan"/>), same start, solver and
 /// de-standardisation, so every engine returns that method's rows up to float32 rounding.</para>

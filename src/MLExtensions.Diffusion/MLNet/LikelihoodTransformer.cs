@@ -98,7 +98,9 @@ public sealed class LikelihoodTransformer : ITransformer, IDisposable
     /// <summary>Always false: rows are scored in batches.</summary>
     public bool IsRowToRowMapper => false;
 
-    /// <summary>The negative log-likelihood of rows given directly (no <see cref="IDataView"/>).</summary>
+    /// <summary>The negative log-likelihood of rows given directly (no <see cref="IDataView"/>), assuming rows of width d:
+    /// any buffer whose length is a multiple of d is cut into rows of d values, so rows of another width are silently
+    /// reinterpreted. Use <see cref="Score(ReadOnlySpan{float}, int, int, int)"/> to state the shape and have it checked.</summary>
     /// <param name="rows">rows x d values in data units, row-major; finite.</param>
     /// <param name="seed">Seed of the Hutchinson probes (ignored by the exact divergence).</param>
     /// <returns>-ln p(y) per row, in nats, data units.</returns>
@@ -110,6 +112,25 @@ public sealed class LikelihoodTransformer : ITransformer, IDisposable
         int d = Dimension;
         if (rows.IsEmpty || rows.Length % d != 0)
             throw new ArgumentException($"The input length {rows.Length} is not a positive multiple of the dimension {d}.", nameof(rows));
+        return Score(rows, rows.Length / d, d, seed);
+    }
+
+    /// <summary>The negative log-likelihood of rows given directly, as a row-major buffer of the stated shape
+    /// <paramref name="rowCount"/> x <paramref name="width"/>, which must be rowCount x d.</summary>
+    /// <param name="rows">rowCount x width values in data units, row-major; finite.</param>
+    /// <param name="rowCount">Rows in <paramref name="rows"/>, at least 1.</param>
+    /// <param name="width">Values per row; must equal <see cref="Dimension"/>.</param>
+    /// <param name="seed">Seed of the Hutchinson probes (ignored by the exact divergence).</param>
+    /// <returns>-ln p(y) per row, in nats, data units.</returns>
+    /// <exception cref="ArgumentException"><paramref name="width"/> is not d (the message names the expected and the actual
+    /// width), the length of <paramref name="rows"/> is not rowCount x width, or a value is not finite (the message names
+    /// the row).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rowCount"/> is not positive.</exception>
+    /// <exception cref="ObjectDisposedException">The transformer (ONNX engine) was disposed.</exception>
+    public double[] Score(ReadOnlySpan<float> rows, int rowCount, int width, int seed = 0)
+    {
+        int d = Dimension;
+        RowShape.Check(rows.Length, rowCount, width, d, nameof(rows), nameof(rowCount), nameof(width));
         for (int i = 0; i < rows.Length; i++)
             if (!float.IsFinite(rows[i]))
                 throw new ArgumentException($"Row {i / d} holds a non-finite value ({rows[i]}) at slot {i % d}.", nameof(rows));
