@@ -182,6 +182,13 @@ public sealed class DiffusionModel : ITransformer
     }
 
     /// <summary>Generates rows from seeded standard-normal latents.</summary>
+    /// <remarks>Seed contract, shared with the streaming <c>mlContext.Diffusion().Generate(model, count, seed)</c>
+    /// (<see cref="GenerateTransformer.GenerateRows"/>): the latent of row i is <see cref="GenerateTransformer.StreamLatent"/>(seed, i),
+    /// d standard-normal draws (rounded to float) from a counter-based stream keyed by (seed, i). So both return the same rows
+    /// for the same seed (exactly with <see cref="GenerateEngine.CSharp"/>, up to float32 rounding with the ONNX engines),
+    /// and row i does not depend on <paramref name="count"/>: <c>Generate(10, s)</c> is the first 10 rows of
+    /// <c>Generate(1000, s)</c>. The rows are <c>GenerateFromNoise(latents, sampler, steps, seed)</c> of those latents; a
+    /// stochastic sampler's step noise comes from <c>new Random(seed)</c>, as there.</remarks>
     /// <param name="count">Rows to generate, at least 1.</param>
     /// <param name="seed">Seed of the latents (and of a stochastic sampler's noise): same seed, same rows.</param>
     /// <param name="sampler">The solver (null: the plan's).</param>
@@ -194,10 +201,17 @@ public sealed class DiffusionModel : ITransformer
     {
         CheckCount(count);
         var (schedule, times, solver) = Resolve(sampler, steps);
-        var random = new Random(seed);
-        var noise = new double[checked(count * Dimension)];
-        StandardNormal.Fill(random, noise);
-        return Run(noise, schedule, times, solver, random);
+        int d = Dimension;
+        var noise = new double[count * d];
+        var stream = new CounterRandom();
+        var draw = new double[d];
+        for (int row = 0; row < count; row++)
+        {
+            stream.Reset(CounterRandom.RowKey(seed, row));
+            StandardNormal.Fill(stream, draw);
+            for (int j = 0; j < d; j++) noise[row * d + j] = (float)draw[j];
+        }
+        return Run(noise, schedule, times, solver, new Random(seed));
     }
 
     /// <summary>The most rows <see cref="Generate"/> and <see cref="GenerateDataView"/> return: <see cref="Array.MaxLength"/> / d,
@@ -260,7 +274,7 @@ public sealed class DiffusionModel : ITransformer
 
     /// <summary>Generates rows as an <see cref="IDataView"/> with one column of d floats.</summary>
     /// <param name="count">Rows to generate, at least 1.</param>
-    /// <param name="seed">Seed of the latents.</param>
+    /// <param name="seed">Seed of the latents (the seed contract of <see cref="Generate"/>).</param>
     /// <param name="sampler">The solver (null: the plan's).</param>
     /// <param name="steps">Solver steps on the default grid of the plan's schedule; null: the plan's grid.</param>
     /// <param name="columnName">The column's name (default "Features").</param>

@@ -36,7 +36,9 @@ public sealed class GenerateOptions
     /// <see cref="uint"/> (the latent of a row with seed s is d standard-normal draws
     /// <see cref="Randomness.StandardNormal.Fill"/> from <c>new Random(s)</c>, with a long or uint seed folded to an int
     /// by <c>unchecked((int)(s ^ (s &gt;&gt; 32)))</c>), or a known-size <see cref="float"/> vector column of d
-    /// standard-normal latents. The kind is detected from the column's type.</summary>
+    /// standard-normal latents. The kind is detected from the column's type. A seed column gives each row its own seed; it is
+    /// not the (seed, row) stream of <see cref="DiffusionModel.Generate"/> and <see cref="GenerateTransformer.GenerateRows"/>
+    /// (whose row i has the latent <see cref="GenerateTransformer.StreamLatent"/>(seed, i)).</summary>
     public string InputColumnName { get; set; } = DefaultInputColumnName;
 
     /// <summary>The generated column, a vector of d floats in data units (default "Generated").</summary>
