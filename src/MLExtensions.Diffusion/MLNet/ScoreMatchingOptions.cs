@@ -99,7 +99,7 @@ public sealed class ScoreMatchingOptions
     public int BatchSize { get; set; } = 256;
 
     /// <summary>The largest <see cref="BatchSize"/>: 2^20 rows per step.</summary>
-    public const int MaximumBatchSize = 1 << 20;
+    public const int MaximumBatchSize = TrainingOptions.MaximumBatchSize;
 
     /// <summary>Peak learning rate (default 2e-3).</summary>
     public double LearningRate { get; set; } = 2e-3;

@@ -31,13 +31,18 @@ public sealed class ScoreModelTrainer
     /// <param name="progress">Optional progress sink, called every <see cref="TrainingOptions.ReportInterval"/> steps.</param>
     /// <param name="cancellationToken">Cancels between steps.</param>
     /// <exception cref="ArgumentException">The data is empty, not a multiple of d, or holds a non-finite value.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="dimension"/> is not positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="dimension"/> is not positive, or the batch size times
+    /// the widest layer exceeds <see cref="Array.MaxLength"/> (ParamName "BatchSize").</exception>
     /// <exception cref="OperationCanceledException">Cancellation was requested.</exception>
     /// <exception cref="TrainingDivergedException">A step's loss or gradient norm is not finite, or a weight became NaN or
     /// infinite (the message names the step and the options to change, e.g. a lower learning rate).</exception>
     public NeuralDenoiser Fit(ReadOnlySpan<float> data, int dimension, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var o = Options;
+        long widest = Math.Max(o.Network.Width, dimension + 2L * o.Network.EmbeddingFrequencies);
+        if (dimension > 0 && o.BatchSize * widest > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(Options.BatchSize), o.BatchSize,
+                $"The batch size {o.BatchSize} times the widest layer ({widest}) exceeds the largest array ({Array.MaxLength}); use at most {Array.MaxLength / widest} rows per step.");
         var standardizer = Standardizer.Fit(data, dimension, isotropic: true);
         var z = new float[data.Length];
         standardizer.Transform(data, z);

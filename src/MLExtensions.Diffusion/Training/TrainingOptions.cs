@@ -15,8 +15,11 @@ public sealed record TrainingOptions
     /// <summary>How training noise levels are drawn, in data units (default EDM log-normal).</summary>
     public NoiseLevelSampler NoiseLevels { get; init; } = NoiseLevelSampler.LogNormal();
 
-    /// <summary>Rows per step (default 256).</summary>
+    /// <summary>Rows per step (default 256), in [1, <see cref="MaximumBatchSize"/>].</summary>
     public int BatchSize { get; init; } = 256;
+
+    /// <summary>The largest <see cref="BatchSize"/>: 2^20 rows per step.</summary>
+    public const int MaximumBatchSize = 1 << 20;
 
     /// <summary>Optimiser steps (default 2000).</summary>
     public int Steps { get; init; } = 2000;
@@ -64,7 +67,8 @@ public sealed record TrainingOptions
         ArgumentNullException.ThrowIfNull(NoiseLevels, nameof(NoiseLevels));
         Network.Validate();
         if (!double.IsFinite(SigmaData) || SigmaData <= 0) throw new ArgumentOutOfRangeException(nameof(SigmaData), SigmaData, "sigma_data must be finite and positive.");
-        if (BatchSize <= 0) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "The batch size must be positive.");
+        if (BatchSize <= 0 || BatchSize > MaximumBatchSize)
+            throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, $"The batch size must lie in [1, {nameof(MaximumBatchSize)} = {MaximumBatchSize}].");
         if (Steps <= 0) throw new ArgumentOutOfRangeException(nameof(Steps), Steps, "Steps must be positive.");
         if (WarmupSteps is { } warmup && (warmup < 0 || warmup > Steps)) throw new ArgumentOutOfRangeException(nameof(WarmupSteps), warmup, "Warm-up steps must lie in [0, Steps].");
         if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "The learning rate must be finite and positive.");

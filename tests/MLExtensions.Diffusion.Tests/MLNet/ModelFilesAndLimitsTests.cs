@@ -70,6 +70,16 @@ public class BatchAndCountLimitTests(DiffusionModelFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public void TheTrainingEngine_RejectsHugeBatchSizesUpFront()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new MLExtensions.Diffusion.Training.ScoreModelTrainer(new MLExtensions.Diffusion.Training.TrainingOptions { BatchSize = 1 << 29 }));
+        Assert.Equal("BatchSize", e.ParamName);
+        var trainer = new MLExtensions.Diffusion.Training.ScoreModelTrainer(new MLExtensions.Diffusion.Training.TrainingOptions { BatchSize = MLExtensions.Diffusion.Training.TrainingOptions.MaximumBatchSize, Network = new MLExtensions.Diffusion.Training.MlpOptions { Width = 4096 } });
+        var wide = Assert.Throws<ArgumentOutOfRangeException>(() => trainer.Fit(new float[40], 2));
+        Assert.Equal("BatchSize", wide.ParamName);
+    }
+
+    [Fact]
     public void TrainingBatchTimesTheWidestLayer_BeyondOneArray_IsRejectedNamingBatchSize()
     {
         var context = new MLContext(seed: 1);
