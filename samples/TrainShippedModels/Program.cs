@@ -208,7 +208,7 @@ void Ship(string name, DiffusionModel model, ScoreMatchingOptions options, strin
     Row("network", $"MLP, width {o.Width}, depth {o.Depth}, residual {o.Residual}, {o.EmbeddingFrequencies} Fourier frequencies of c_noise, {s.ParameterCount} parameters");
     Row("steps", s.Steps);
     Row("batch size", o.BatchSize);
-    Row("optimiser", $"AdamW, peak learning rate {o.LearningRate.ToString(c)}, {o.WarmupSteps} warm-up steps, cosine decay to {o.FinalLearningRateFraction.ToString(c)} of the peak, gradient clip {o.GradientClipNorm.ToString(c)}, EMA {o.EmaDecay.ToString(c)}");
+    Row("optimiser", $"AdamW, peak learning rate {o.LearningRate.ToString(c)}, {o.EffectiveWarmupSteps} warm-up steps, cosine decay to {o.FinalLearningRateFraction.ToString(c)} of the peak, gradient clip {o.GradientClipNorm.ToString(c)}, EMA {o.EmaDecay.ToString(c)}");
     Row("seed", s.Seed);
     Row("training rows", $"{s.Rows} (dropped {s.DroppedRows})");
     Row("final loss", s.FinalLoss.ToString("G5", c));

@@ -19,7 +19,7 @@ namespace MLExtensions.Diffusion.MLNet;
 /// the training rows were mapped to z = (y - mean) / std per feature (<see cref="FeatureScaler"/>), the
 /// <see cref="Denoiser"/>, the <see cref="Schedule"/>'s noise levels and every thermodynamic quantity computed from them
 /// (velocity fields, entropy production, Wasserstein speeds, ...) are in these z units, and the generating members
-/// (<see cref="Generate"/>, <see cref="GenerateFromNoise"/>, <see cref="GenerateDataView"/>, <see cref="Transform"/>,
+/// (<see cref="Generate"/>, <see cref="GenerateFromNoise(ReadOnlySpan{float}, Samplers.ISampler?, int?, int)"/>, <see cref="GenerateDataView"/>, <see cref="Transform"/>,
 /// <see cref="ExportSamplerOnnx(ISampler?, int?)"/>) map the sampled z back to data units, y = mean + std z. With
 /// <see cref="FeatureScaling.Isotropic"/> the scaler is the identity and the diffusion runs in data units (up to the
 /// denoiser's own single scale).</para>
@@ -103,7 +103,7 @@ public sealed class DiffusionModel : ITransformer
     public NoiseSchedule Schedule { get; }
 
     /// <summary>How the model samples: schedule, grid and solver. Every generating member (<see cref="Generate"/>,
-    /// <see cref="GenerateFromNoise"/>, <see cref="GenerateDataView"/>, <see cref="Transform"/>, <see cref="ExportSamplerOnnx(ISampler?, int?)"/>,
+    /// <see cref="GenerateFromNoise(ReadOnlySpan{float}, Samplers.ISampler?, int?, int)"/>, <see cref="GenerateDataView"/>, <see cref="Transform"/>, <see cref="ExportSamplerOnnx(ISampler?, int?)"/>,
     /// <see cref="GenerateTransformer"/>) samples along its schedule; called without a solver or step count they use the
     /// whole plan. The default is <see cref="DefaultSamplingPlan"/> with <see cref="ScoreMatchingOptions.SamplingSteps"/> steps.</summary>
     public SamplingPlan SamplingPlan => _plan;
@@ -192,24 +192,56 @@ public sealed class DiffusionModel : ITransformer
     }
 
     /// <summary>Generates rows from seeded standard-normal latents.</summary>
+    /// <remarks>Seed contract, shared with the streaming <c>mlContext.Diffusion().Generate(model, count, seed)</c>
+    /// (<see cref="GenerateTransformer.GenerateRows"/>): the latent of row i is <see cref="GenerateTransformer.StreamLatent"/>(seed, i),
+    /// d standard-normal draws (rounded to float) from a counter-based stream keyed by (seed, i). So both return the same rows
+    /// for the same seed (exactly with <see cref="GenerateEngine.CSharp"/>, up to float32 rounding with the ONNX engines),
+    /// and row i does not depend on <paramref name="count"/>: <c>Generate(10, s)</c> is the first 10 rows of
+    /// <c>Generate(1000, s)</c>. The rows are <c>GenerateFromNoise(latents, sampler, steps, seed)</c> of those latents; a
+    /// stochastic sampler's step noise comes from <c>new Random(seed)</c>, as there.</remarks>
     /// <param name="count">Rows to generate, at least 1.</param>
     /// <param name="seed">Seed of the latents (and of a stochastic sampler's noise): same seed, same rows.</param>
     /// <param name="sampler">The solver (null: the plan's).</param>
     /// <param name="steps">Solver steps on the default grid of the plan's schedule (<see cref="SamplingTimes"/>); null: the
     /// plan's grid.</param>
     /// <returns>count x <see cref="Dimension"/> floats, row-major, in data units.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> or <paramref name="steps"/> is not positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> or <paramref name="steps"/> is not positive, or
+    /// <paramref name="count"/> is above <see cref="MaximumGenerateCount"/> (the result is one array).</exception>
     public float[] Generate(int count, int seed, ISampler? sampler = null, int? steps = null)
     {
-        if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, "'count' must be at least 1.");
+        CheckCount(count);
         var (schedule, times, solver) = Resolve(sampler, steps);
-        var random = new Random(seed);
-        var noise = new double[checked(count * Dimension)];
-        StandardNormal.Fill(random, noise);
-        return Run(noise, schedule, times, solver, random);
+        int d = Dimension;
+        var noise = new double[count * d];
+        var stream = new CounterRandom();
+        var draw = new double[d];
+        for (int row = 0; row < count; row++)
+        {
+            stream.Reset(CounterRandom.RowKey(seed, row));
+            StandardNormal.Fill(stream, draw);
+            for (int j = 0; j < d; j++) noise[row * d + j] = (float)draw[j];
+        }
+        return Run(noise, schedule, times, solver, new Random(seed));
     }
 
-    /// <summary>Generates one row per latent row of <paramref name="noise"/> (standard-normal eps, row-major).</summary>
+    /// <summary>The most rows <see cref="Generate"/> and <see cref="GenerateDataView"/> return: <see cref="Array.MaxLength"/> / d,
+    /// since the rows are returned (and computed, in doubles) in one array. The streaming
+    /// <c>mlContext.Diffusion().Generate(model, count, seed)</c> has no such limit.</summary>
+    public int MaximumGenerateCount => Array.MaxLength / Dimension;
+
+    private void CheckCount(int count)
+    {
+        if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, "'count' must be at least 1.");
+        if (count > MaximumGenerateCount)
+            throw new ArgumentOutOfRangeException(nameof(count), count,
+                $"'count' = {count} rows of {Dimension} values exceeds the largest array ({Array.MaxLength} values): at most {MaximumGenerateCount} rows ({nameof(MaximumGenerateCount)}). " +
+                "Stream larger counts with mlContext.Diffusion().Generate(model, count, seed).");
+    }
+
+    /// <summary>Generates one row per latent row of <paramref name="noise"/> (standard-normal eps, row-major), assuming rows
+    /// of width d: any buffer whose length is a multiple of d is cut into rows of d values, so a buffer of rows of another
+    /// width is silently reinterpreted. Use <see cref="GenerateFromNoise(ReadOnlySpan{float}, int, int, ISampler?, int?, int)"/>
+    /// to state the shape and have it checked.</summary>
     /// <param name="noise">rows x d latents.</param>
     /// <param name="sampler">The solver (null: the plan's).</param>
     /// <param name="steps">Solver steps on the default grid of the plan's schedule; null: the plan's grid.</param>
@@ -221,6 +253,25 @@ public sealed class DiffusionModel : ITransformer
     {
         if (noise.IsEmpty || noise.Length % Dimension != 0)
             throw new ArgumentException($"The noise length {noise.Length} is not a positive multiple of the dimension {Dimension}.", nameof(noise));
+        return GenerateFromNoise(noise, noise.Length / Dimension, Dimension, sampler, steps, seed);
+    }
+
+    /// <summary>Generates one row per latent row of <paramref name="noise"/>, a row-major buffer of the stated shape
+    /// <paramref name="rows"/> x <paramref name="width"/>, which must be rows x d; otherwise as
+    /// <see cref="GenerateFromNoise(ReadOnlySpan{float}, ISampler?, int?, int)"/>.</summary>
+    /// <param name="noise">rows x width standard-normal latents, row-major.</param>
+    /// <param name="rows">Rows in <paramref name="noise"/>, at least 1.</param>
+    /// <param name="width">Values per row of <paramref name="noise"/>; must equal <see cref="Dimension"/>.</param>
+    /// <param name="sampler">The solver (null: the plan's).</param>
+    /// <param name="steps">Solver steps on the default grid of the plan's schedule; null: the plan's grid.</param>
+    /// <param name="seed">Seed of a stochastic sampler's noise (ignored by deterministic ones).</param>
+    /// <returns>rows x d floats, in data units.</returns>
+    /// <exception cref="ArgumentException"><paramref name="width"/> is not d (the message names the expected and the actual
+    /// width), the length of <paramref name="noise"/> is not rows x width, or a latent is not finite.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rows"/> or <paramref name="steps"/> is not positive.</exception>
+    public float[] GenerateFromNoise(ReadOnlySpan<float> noise, int rows, int width, ISampler? sampler = null, int? steps = null, int seed = 0)
+    {
+        RowShape.Check(noise.Length, rows, width, Dimension, nameof(noise), nameof(rows), nameof(width));
         var (schedule, times, solver) = Resolve(sampler, steps);
         var x = new double[noise.Length];
         for (int i = 0; i < x.Length; i++)
@@ -233,15 +284,18 @@ public sealed class DiffusionModel : ITransformer
 
     /// <summary>Generates rows as an <see cref="IDataView"/> with one column of d floats.</summary>
     /// <param name="count">Rows to generate, at least 1.</param>
-    /// <param name="seed">Seed of the latents.</param>
+    /// <param name="seed">Seed of the latents (the seed contract of <see cref="Generate"/>).</param>
     /// <param name="sampler">The solver (null: the plan's).</param>
     /// <param name="steps">Solver steps on the default grid of the plan's schedule; null: the plan's grid.</param>
     /// <param name="columnName">The column's name (default "Features").</param>
     /// <returns>A view whose rows are <see cref="Generate"/>'s rows; they are computed when the view is created.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> or <paramref name="steps"/> is not positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> or <paramref name="steps"/> is not positive, or
+    /// <paramref name="count"/> is above <see cref="MaximumGenerateCount"/> (the rows are held in one array; stream larger
+    /// counts with <c>mlContext.Diffusion().Generate(model, count, seed)</c>).</exception>
     /// <exception cref="ArgumentException"><paramref name="columnName"/> is null or blank.</exception>
     public IDataView GenerateDataView(int count, int seed, ISampler? sampler = null, int? steps = null, string columnName = ScoreMatchingOptions.DefaultFeatureColumnName)
     {
+        CheckCount(count);
         ArgumentException.ThrowIfNullOrWhiteSpace(columnName);
         var rows = Generate(count, seed, sampler, steps);
         return new GeneratedDataView(null, columnName, Dimension, count, () => rows);
@@ -301,7 +355,7 @@ public sealed class DiffusionModel : ITransformer
 
     /// <summary>
     /// The whole generation as one ONNX graph (<see cref="SamplerGraphCompiler"/>), in data units: input <c>noise</c>
-    /// [N, d] of standard-normal latents, output <c>samples</c> [N, d] equal to <see cref="GenerateFromNoise"/> of the same
+    /// [N, d] of standard-normal latents, output <c>samples</c> [N, d] equal to <see cref="GenerateFromNoise(ReadOnlySpan{float}, Samplers.ISampler?, int?, int)"/> of the same
     /// latents (same schedule, start law <see cref="StartLaw"/>, grid and solver, then y = mean + std z of
     /// <see cref="FeatureScaler"/>), up to float32 rounding (about 1e-5 of each feature's scale). When the model has feature
     /// transforms (<see cref="FeatureEncoding"/> not <see cref="MLNet.FeatureEncoding.IsIdentity"/>), the graph stops before

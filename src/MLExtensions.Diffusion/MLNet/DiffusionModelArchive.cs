@@ -38,6 +38,12 @@ namespace MLExtensions.Diffusion.MLNet;
 /// them in <see cref="DiffusionModel.AdditionalEntries"/>. Their names must not clash with the reserved entries.</para>
 /// <para>Writes are atomic: the zip goes to a temporary file in the target folder, is flushed to disk, then moved over
 /// the target. Reads check everything and throw <see cref="InvalidDataException"/> naming the file and the problem.</para>
+/// <para>Temporary files: a save writes <c>.&lt;name&gt;.&lt;32 hex digits&gt;.tmp</c> beside the target <c>&lt;name&gt;</c> and
+/// deletes it on failure, but a process killed mid-write leaves it behind. Each successful save of a target therefore
+/// deletes that target's leftovers: files in its folder named exactly <c>.&lt;name&gt;.&lt;32 hex digits&gt;.tmp</c> and last
+/// written more than <see cref="StaleTemporaryFileAge"/> (5 minutes) ago, so that a save still running in another process
+/// keeps its file. Other files, and temporary files of other targets, are never touched; a leftover that cannot be deleted
+/// is left in place.</para>
 /// </remarks>
 public static class DiffusionModelArchive
 {
@@ -83,6 +89,10 @@ public static class DiffusionModelArchive
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
+    /// <summary>How old a leftover temporary file of a target must be (by its last write time) before a save of that target
+    /// deletes it: 5 minutes (see the remarks).</summary>
+    public static TimeSpan StaleTemporaryFileAge { get; } = TimeSpan.FromMinutes(5);
+
     /// <summary>The entry names the format itself uses; additional entries may not take them.</summary>
     public static IReadOnlyList<string> ReservedEntryNames { get; } =
         [Manifest, OptionsEntry, ScheduleEntry, FeatureScalerEntry, StandardizerEntry, NetworkEntry, WeightsEntry, SummaryEntry, CardEntry,
@@ -99,6 +109,8 @@ public static class DiffusionModelArchive
     /// <exception cref="IOException">The file cannot be written (the target is left as it was).</exception>
     /// <exception cref="NotSupportedException">The training schedule or the plan's schedule cannot be written as JSON
     /// (<see cref="Schedules.ScheduleJson"/>); nothing is written.</exception>
+    /// <remarks>After a successful write, stale temporary files of the same target left by killed saves are deleted (see
+    /// the class remarks and <see cref="StaleTemporaryFileAge"/>).</remarks>
     public static void Save(DiffusionModel model, string path, IReadOnlyDictionary<string, byte[]>? additionalEntries = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -128,6 +140,32 @@ public static class DiffusionModelArchive
             try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
             throw;
         }
+        DeleteStaleTemporaryFiles(folder, Path.GetFileName(full));
+    }
+
+    /// <summary>Deletes <c>.&lt;name&gt;.&lt;32 hex&gt;.tmp</c> files in <paramref name="folder"/> older than
+    /// <see cref="StaleTemporaryFileAge"/>, ignoring those that cannot be read or deleted.</summary>
+    private static void DeleteStaleTemporaryFiles(string folder, string name)
+    {
+        string prefix = $".{name}.";
+        const string suffix = ".tmp";
+        var cutoff = DateTime.UtcNow - StaleTemporaryFileAge;
+        try
+        {
+            foreach (string file in Directory.EnumerateFiles(folder, "*" + suffix))
+            {
+                string leaf = Path.GetFileName(file);
+                if (leaf.Length != prefix.Length + 32 + suffix.Length || !leaf.StartsWith(prefix, StringComparison.Ordinal)
+                    || !leaf.EndsWith(suffix, StringComparison.Ordinal) || leaf.AsSpan(prefix.Length, 32).IndexOfAnyExcept("0123456789abcdef") >= 0)
+                    continue;
+                try
+                {
+                    if (File.GetLastWriteTimeUtc(file) < cutoff) File.Delete(file);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
     /// <summary>Reads a model written by <see cref="Save"/>.</summary>

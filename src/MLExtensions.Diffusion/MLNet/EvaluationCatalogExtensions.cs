@@ -20,7 +20,7 @@ public static class EvaluationCatalogExtensions
     /// <para>Thermodynamics: <see cref="Thermodynamics.EntropyProduction.MonteCarloIntegrate(Schedules.NoiseSchedule, Denoisers.IDenoiser, ReadOnlySpan{double}, int, Random, double, double?, double)"/>
     /// with the model's denoiser and <see cref="EvaluationOptions.ThermodynamicSamples"/> pairs (y resampled from the
     /// held-out rows), from 0 to MaxTime of the schedule the model samples along (its plan's); efficiency as in <see cref="DiffusionMetrics.Efficiency"/>.</para>
-    /// <para>NLL: <see cref="LikelihoodTransformer.Score"/> over all held-out rows with <see cref="EvaluationOptions.Likelihood"/>.</para>
+    /// <para>NLL: <see cref="LikelihoodTransformer.Score(ReadOnlySpan{float}, int)"/> over all held-out rows with <see cref="EvaluationOptions.Likelihood"/>.</para>
     /// </remarks>
     /// <param name="catalog">The diffusion catalog.</param>
     /// <param name="model">The model.</param>

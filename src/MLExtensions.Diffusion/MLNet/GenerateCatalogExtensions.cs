@@ -41,7 +41,9 @@ public static class GenerateCatalogExtensions
     /// <summary>
     /// <paramref name="count"/> generated rows as a streaming view (<see cref="GenerateTransformer.GenerateRows"/>): rows are
     /// produced batch by batch as a cursor moves and never all held, so any count runs in memory bounded by the batch size.
-    /// Row i depends only on (seed, i), not on the batch size. The view keeps its generator (and its ONNX session) alive;
+    /// Row i depends only on (seed, i), not on the batch size: its latent is <see cref="GenerateTransformer.StreamLatent"/>(seed, i),
+    /// the same seed contract as <see cref="DiffusionModel.Generate"/>, so <c>model.Generate(n, seed)</c> returns the same rows
+    /// (exactly with <see cref="GenerateEngine.CSharp"/>, up to float32 rounding with the ONNX engines). The view keeps its generator (and its ONNX session) alive;
     /// the session is released when the view is collected.
     /// </summary>
     /// <param name="catalog">The catalog.</param>

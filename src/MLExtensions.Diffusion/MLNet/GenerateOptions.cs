@@ -36,7 +36,9 @@ public sealed class GenerateOptions
     /// <see cref="uint"/> (the latent of a row with seed s is d standard-normal draws
     /// <see cref="Randomness.StandardNormal.Fill"/> from <c>new Random(s)</c>, with a long or uint seed folded to an int
     /// by <c>unchecked((int)(s ^ (s &gt;&gt; 32)))</c>), or a known-size <see cref="float"/> vector column of d
-    /// standard-normal latents. The kind is detected from the column's type.</summary>
+    /// standard-normal latents. The kind is detected from the column's type. A seed column gives each row its own seed; it is
+    /// not the (seed, row) stream of <see cref="DiffusionModel.Generate"/> and <see cref="GenerateTransformer.GenerateRows"/>
+    /// (whose row i has the latent <see cref="GenerateTransformer.StreamLatent"/>(seed, i)).</summary>
     public string InputColumnName { get; set; } = DefaultInputColumnName;
 
     /// <summary>The generated column, a vector of d floats in data units (default "Generated").</summary>
@@ -59,6 +61,10 @@ public sealed class GenerateOptions
     /// engine runs a batch in chunks of about 128 K activation floats (1024 rows for a width-128 network), so a large
     /// batch keeps the speed of a cache-sized one.</summary>
     public int BatchSize { get; set; } = 4096;
+
+    /// <summary>The largest <see cref="BatchSize"/>: 2^24 rows. A generator also requires BatchSize x d to fit in one array
+    /// (<see cref="Array.MaxLength"/>); a cursor allocates for min(BatchSize, the input's row count when known) rows.</summary>
+    public const int MaximumBatchSize = 1 << 24;
 
     /// <summary>ONNX Runtime session settings (execution provider, device, intra-op threads) of the ONNX engines; null for
     /// <see cref="OnnxSessionSettings.Default"/>.</summary>
@@ -96,7 +102,8 @@ public sealed class GenerateOptions
     /// <exception cref="ArgumentException">A column name is blank, the output column names collide, or, with
     /// <see cref="AttachNll"/>, a setting of <see cref="Likelihood"/> is invalid (ParamName <c>Likelihood.</c> followed by
     /// the setting's name, e.g. <c>Likelihood.Steps</c>).</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><see cref="Steps"/> or <see cref="BatchSize"/> is not positive, an enum is
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="Steps"/> or <see cref="BatchSize"/> is not positive (or
+    /// <see cref="BatchSize"/> is above <see cref="MaximumBatchSize"/>), an enum is
     /// out of range, or <see cref="AttachPathThermodynamics"/> is set with a sampler other than Heun.</exception>
     public void Validate()
     {
@@ -105,7 +112,8 @@ public sealed class GenerateOptions
         if (string.IsNullOrWhiteSpace(OutputColumnName))
             throw new ArgumentException($"'{nameof(OutputColumnName)}' must not be blank.", nameof(OutputColumnName));
         if (Steps is { } steps && steps < 1) throw new ArgumentOutOfRangeException(nameof(Steps), steps, $"'{nameof(Steps)}' must be at least 1.");
-        if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, $"'{nameof(BatchSize)}' must be at least 1.");
+        if (BatchSize < 1 || BatchSize > MaximumBatchSize)
+            throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, $"'{nameof(BatchSize)}' must lie in [1, {nameof(MaximumBatchSize)} = {MaximumBatchSize}].");
         if (Sampler is { } sampler && !Enum.IsDefined(sampler)) throw new ArgumentOutOfRangeException(nameof(Sampler), sampler, "Unknown sampler.");
         if (!Enum.IsDefined(Engine)) throw new ArgumentOutOfRangeException(nameof(Engine), Engine, "Unknown engine.");
         if (AttachPathThermodynamics)

@@ -17,7 +17,7 @@ namespace MLExtensions.Diffusion.MLNet;
 /// or <see cref="uint"/> seed column (the latent of a row with seed s is <see cref="Randomness.StandardNormal.Fill"/> of d
 /// values from <c>new Random(s)</c>, long seeds folded to <c>unchecked((int)(s ^ (s &gt;&gt; 32)))</c>, uint seeds
 /// reinterpreted; note that <see cref="Random"/> gives s and -s the same sequence), or a known-size vector of d floats
-/// holding the standard-normal latent itself. The latent is then mapped as <see cref="DiffusionModel.GenerateFromNoise"/>
+/// holding the standard-normal latent itself. The latent is then mapped as <see cref="DiffusionModel.GenerateFromNoise(ReadOnlySpan{float}, Samplers.ISampler?, int?, int)"/>
 /// maps it: the model's <see cref="DiffusionModel.SamplingPlan"/> (or its schedule with <see cref="GenerateOptions.Steps"/> steps
 /// on the default grid and the solver <see cref="GenerateOptions.Sampler"/>, when set; <see cref="Plan"/>), same start, solver and
 /// de-standardisation, so every engine returns that method's rows up to float32 rounding.</para>
@@ -59,7 +59,9 @@ public sealed class GenerateTransformer : ITransformer, IDisposable
     /// <param name="model">The trained model.</param>
     /// <param name="options">The options (copied; null for the defaults).</param>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
-    /// <exception cref="ArgumentException">An option is invalid (see <see cref="GenerateOptions.Validate"/>).</exception>
+    /// <exception cref="ArgumentException">An option is invalid (see <see cref="GenerateOptions.Validate"/>), or
+    /// <see cref="GenerateOptions.BatchSize"/> x d exceeds <see cref="Array.MaxLength"/> (an <see cref="ArgumentOutOfRangeException"/>
+    /// with ParamName "BatchSize").</exception>
     /// <exception cref="InvalidOperationException">An explicit GPU provider cannot be used (see <see cref="OnnxSessionFactory"/>).</exception>
     public GenerateTransformer(DiffusionModel model, GenerateOptions? options = null)
     {
@@ -68,6 +70,7 @@ public sealed class GenerateTransformer : ITransformer, IDisposable
         _options.Validate();
         Model = model;
         Dimension = model.Dimension;
+        CheckBatchArrays(_options.BatchSize, Dimension, nameof(GenerateOptions.BatchSize));
         var (schedule, times, _) = model.Resolve(null, _options.Steps);
         Plan = new SamplingPlan(schedule, times, _options.Sampler ?? model.SamplingPlan.Sampler);
         if (_options.AttachPathThermodynamics && Plan.Sampler != GenerateSamplerKind.Heun)
@@ -128,7 +131,8 @@ public sealed class GenerateTransformer : ITransformer, IDisposable
     /// and <see cref="GenerateOptions.AttachPathThermodynamics"/> and <see cref="GenerateOptions.AttachNll"/> false (all three need the model).</param>
     /// <param name="expectedDimension">The required d, or null to accept the file's own.</param>
     /// <returns>A generator that owns its session.</returns>
-    /// <exception cref="ArgumentException"><paramref name="path"/> is blank, or an option is invalid or needs the model.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is blank, or an option is invalid or needs the model, or
+    /// <see cref="GenerateOptions.BatchSize"/> x d exceeds <see cref="Array.MaxLength"/>.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is not a loadable ONNX model, is not a deterministic compiled sampler
     /// or has another dimension; the message names the file.</exception>
@@ -149,6 +153,7 @@ public sealed class GenerateTransformer : ITransformer, IDisposable
         try
         {
             var (d, draws) = OnnxModelSignature.ValidateSampler(session, expectedDimension, full);
+            CheckBatchArrays(copy.BatchSize, d, nameof(GenerateOptions.BatchSize));
             if (draws > 0)
                 throw new InvalidDataException($"ONNX model '{full}' is a stochastic sampler (input '{SamplerGraphCompiler.InputStepNoise}'); the generator runs deterministic samplers only.");
             return new GenerateTransformer(session, full, d, copy, settings.ExecutionProvider);
@@ -349,6 +354,14 @@ public sealed class GenerateTransformer : ITransformer, IDisposable
         }
         throw new ArgumentException(
             $"The input column '{name}' has type {type}; it must be a seed (Int32, Int64 or UInt32) or a known-size vector of {Dimension} Single latents.", paramName);
+    }
+
+    /// <summary>Throws when <paramref name="batchSize"/> x <paramref name="dimension"/> values do not fit in one array.</summary>
+    internal static void CheckBatchArrays(int batchSize, int dimension, string option)
+    {
+        if ((long)batchSize * dimension > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(option, batchSize,
+                $"'{option}' = {batchSize} rows of {dimension} values exceeds the largest array ({Array.MaxLength} values); use at most {Array.MaxLength / dimension} rows.");
     }
 
     /// <summary>The settings with Auto resolved, so the session is created on the resolved provider with one warning at most.</summary>

@@ -22,7 +22,9 @@ internal sealed class LikelihoodDataView : IDataView
         _input = input;
         _transformer = transformer;
         _inputColumn = inputColumn;
-        _batchSize = batchSize;
+        // Never allocate for more rows than the input has (the batches, and so the probe seeds, are the same).
+        long? rows = input.GetRowCount();
+        _batchSize = rows is { } known && known > 0 && known < batchSize ? (int)known : batchSize;
         _seed = seed;
         Schema = BuildSchema(input.Schema, outputColumn);
     }

@@ -5,7 +5,7 @@ namespace MLExtensions.Diffusion.MLNet;
 
 /// <summary>
 /// <see cref="LikelihoodTransformer.GetRowToRowMapper"/>: the NLL of each row scored alone, with the Hutchinson probe seed
-/// <see cref="LikelihoodTransformOptions.Seed"/> for every row (<see cref="LikelihoodTransformer.Score"/> of the row with
+/// <see cref="LikelihoodTransformOptions.Seed"/> for every row (<see cref="LikelihoodTransformer.Score(ReadOnlySpan{float}, int)"/> of the row with
 /// that seed), so a record always gets the same score.
 /// </summary>
 internal sealed class LikelihoodRowMapper(LikelihoodTransformer owner, DataViewSchema inputSchema, DataViewSchema outputSchema, DataViewSchema.Column source)

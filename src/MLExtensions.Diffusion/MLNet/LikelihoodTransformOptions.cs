@@ -51,9 +51,14 @@ public sealed class LikelihoodTransformOptions
     /// <summary>Where the network runs (default <see cref="LikelihoodEngine.CSharp"/>).</summary>
     public LikelihoodEngine Engine { get; set; } = LikelihoodEngine.CSharp;
 
-    /// <summary>Rows per likelihood batch read from a cursor (default 256; at least 1). Each batch is one
-    /// <see cref="ProbabilityFlowLikelihood"/> call.</summary>
+    /// <summary>Rows per likelihood batch read from a cursor (default 256; in [1, <see cref="MaximumBatchSize"/>], and
+    /// BatchSize x d must fit in one array, <see cref="Array.MaxLength"/>). Each batch is one
+    /// <see cref="ProbabilityFlowLikelihood"/> call; a cursor allocates for min(BatchSize, the input's row count when known)
+    /// rows.</summary>
     public int BatchSize { get; set; } = 256;
+
+    /// <summary>The largest <see cref="BatchSize"/>: 2^24 rows.</summary>
+    public const int MaximumBatchSize = 1 << 24;
 
     /// <summary>ONNX Runtime session settings for <see cref="LikelihoodEngine.Onnx"/> (<see langword="null"/>: defaults).</summary>
     public OnnxSessionSettings? SessionSettings { get; set; }
@@ -74,7 +79,8 @@ public sealed class LikelihoodTransformOptions
         if (!Enum.IsDefined(Engine)) throw new ArgumentOutOfRangeException(nameof(Engine), Engine, "Unknown engine.");
         if (HutchinsonProbes <= 0) throw new ArgumentOutOfRangeException(nameof(HutchinsonProbes), HutchinsonProbes, "'HutchinsonProbes' must be positive.");
         if (Steps <= 0) throw new ArgumentOutOfRangeException(nameof(Steps), Steps, "'Steps' must be positive.");
-        if (BatchSize <= 0) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "'BatchSize' must be positive.");
+        if (BatchSize <= 0 || BatchSize > MaximumBatchSize)
+            throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, $"'BatchSize' must lie in [1, {nameof(MaximumBatchSize)} = {MaximumBatchSize}].");
         if (TMin is { } t && (!double.IsFinite(t) || t <= 0))
             throw new ArgumentOutOfRangeException(nameof(TMin), t, "'TMin' must be finite and positive.");
     }

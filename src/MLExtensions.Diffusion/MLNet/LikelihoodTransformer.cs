@@ -52,7 +52,9 @@ public sealed class LikelihoodTransformer : ITransformer, IDisposable
     /// <param name="model">The diffusion model.</param>
     /// <param name="options">Settings (copied); <see langword="null"/> for the defaults.</param>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
-    /// <exception cref="ArgumentException">An option is invalid (see <see cref="LikelihoodTransformOptions.Validate"/>).</exception>
+    /// <exception cref="ArgumentException">An option is invalid (see <see cref="LikelihoodTransformOptions.Validate"/>), or
+    /// <see cref="LikelihoodTransformOptions.BatchSize"/> x d exceeds <see cref="Array.MaxLength"/> (an
+    /// <see cref="ArgumentOutOfRangeException"/> with ParamName "BatchSize").</exception>
     /// <exception cref="InvalidOperationException">The ONNX engine could not start (the inner exception says why).</exception>
     public LikelihoodTransformer(DiffusionModel model, LikelihoodTransformOptions? options = null)
     {
@@ -60,6 +62,7 @@ public sealed class LikelihoodTransformer : ITransformer, IDisposable
         _options = (options ?? new LikelihoodTransformOptions()).Clone();
         _options.Validate();
         _options.ToLikelihoodOptions(0).Validate(model.Schedule, model.Dimension);
+        GenerateTransformer.CheckBatchArrays(_options.BatchSize, model.Dimension, nameof(LikelihoodTransformOptions.BatchSize));
         Model = model;
         _mean = model.FeatureScaler.Mean.ToArray();
         _scale = model.FeatureScaler.Scale.ToArray();
@@ -98,7 +101,9 @@ public sealed class LikelihoodTransformer : ITransformer, IDisposable
     /// (<see cref="GetRowToRowMapper"/>), so <c>mlContext.Model.CreatePredictionEngine</c> works over this transformer.</summary>
     public bool IsRowToRowMapper => true;
 
-    /// <summary>The negative log-likelihood of rows given directly (no <see cref="IDataView"/>).</summary>
+    /// <summary>The negative log-likelihood of rows given directly (no <see cref="IDataView"/>), assuming rows of width d:
+    /// any buffer whose length is a multiple of d is cut into rows of d values, so rows of another width are silently
+    /// reinterpreted. Use <see cref="Score(ReadOnlySpan{float}, int, int, int)"/> to state the shape and have it checked.</summary>
     /// <param name="rows">rows x d values in data units, row-major; finite.</param>
     /// <param name="seed">Seed of the Hutchinson probes (ignored by the exact divergence).</param>
     /// <returns>-ln p(y) per row, in nats, data units.</returns>
@@ -110,6 +115,25 @@ public sealed class LikelihoodTransformer : ITransformer, IDisposable
         int d = Dimension;
         if (rows.IsEmpty || rows.Length % d != 0)
             throw new ArgumentException($"The input length {rows.Length} is not a positive multiple of the dimension {d}.", nameof(rows));
+        return Score(rows, rows.Length / d, d, seed);
+    }
+
+    /// <summary>The negative log-likelihood of rows given directly, as a row-major buffer of the stated shape
+    /// <paramref name="rowCount"/> x <paramref name="width"/>, which must be rowCount x d.</summary>
+    /// <param name="rows">rowCount x width values in data units, row-major; finite.</param>
+    /// <param name="rowCount">Rows in <paramref name="rows"/>, at least 1.</param>
+    /// <param name="width">Values per row; must equal <see cref="Dimension"/>.</param>
+    /// <param name="seed">Seed of the Hutchinson probes (ignored by the exact divergence).</param>
+    /// <returns>-ln p(y) per row, in nats, data units.</returns>
+    /// <exception cref="ArgumentException"><paramref name="width"/> is not d (the message names the expected and the actual
+    /// width), the length of <paramref name="rows"/> is not rowCount x width, or a value is not finite (the message names
+    /// the row).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rowCount"/> is not positive.</exception>
+    /// <exception cref="ObjectDisposedException">The transformer (ONNX engine) was disposed.</exception>
+    public double[] Score(ReadOnlySpan<float> rows, int rowCount, int width, int seed = 0)
+    {
+        int d = Dimension;
+        RowShape.Check(rows.Length, rowCount, width, d, nameof(rows), nameof(rowCount), nameof(width));
         for (int i = 0; i < rows.Length; i++)
             if (!float.IsFinite(rows[i]))
                 throw new ArgumentException($"Row {i / d} holds a non-finite value ({rows[i]}) at slot {i % d}.", nameof(rows));
@@ -131,7 +155,7 @@ public sealed class LikelihoodTransformer : ITransformer, IDisposable
 
     /// <summary>A row-to-row mapper (ML.NET's <see cref="IRowToRowMapper"/>, as <c>CreatePredictionEngine</c> uses it) that
     /// scores each row alone: output schema <see cref="GetOutputSchema"/>, the NLL of a row equal to
-    /// <see cref="Score"/>(row, <see cref="LikelihoodTransformOptions.Seed"/>). With the exact divergence (the default) it
+    /// <see cref="Score(ReadOnlySpan{float}, int)"/>(row, <see cref="LikelihoodTransformOptions.Seed"/>). With the exact divergence (the default) it
     /// agrees with <see cref="Transform"/> (rows are integrated independently; only float rounding of the batched network
     /// calls may differ); with Hutchinson's estimate every row draws its probes from <see cref="LikelihoodTransformOptions.Seed"/>
     /// (per-row deterministic: a record always gets the same score), where <see cref="Transform"/> draws them per batch.</summary>

@@ -17,7 +17,8 @@ namespace MLExtensions.Diffusion.MLNet;
 /// <remarks>
 /// <para>Progress goes to <see cref="ScoreMatchingOptions.Progress"/> and, as info lines, to ML.NET's log
 /// (<see cref="MLContext.Log"/>, source "ScoreMatching") through the public <see cref="IHostEnvironment"/> channel API;
-/// dropped rows are logged as a warning.</para>
+/// dropped rows and extreme feature scales (<see cref="TrainingDataLimits"/>) are logged as warnings and kept in
+/// <see cref="TrainingSummary.Warnings"/>.</para>
 /// <para><see cref="GetOutputSchema"/> builds its result through a public route because the
 /// <see cref="SchemaShape.Column"/> constructor and <c>SchemaShape.Create</c> are internal to ML.NET: it asks
 /// <c>mlContext.Transforms.CopyColumns(generated, features)</c> for its output shape, which is the input shape plus a
@@ -51,9 +52,16 @@ public sealed class ScoreMatchingEstimator : IEstimator<DiffusionModel>
     /// <returns>The trained model.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="input"/> is null.</exception>
     /// <exception cref="ArgumentException">The column is missing or of the wrong type (named in the message); a row holds a
-    /// NaN or infinite value under <see cref="MissingValueHandling.Error"/> (row and column named); no rows remain; or an
-    /// option is invalid (its name is the <see cref="ArgumentException.ParamName"/>).</exception>
+    /// NaN or infinite value under <see cref="MissingValueHandling.Error"/> (row and column named); fewer rows remain than
+    /// <see cref="TrainingDataLimits.MinimumRows"/> (max(10, d + 1); the message says how many are needed); or an
+    /// option is invalid (its name is the <see cref="ArgumentException.ParamName"/>). Extreme per-feature scales are not an
+    /// error: they are logged as warnings and kept in <see cref="TrainingSummary.Warnings"/> (see <see cref="TrainingDataLimits"/>).</exception>
     /// <exception cref="OperationCanceledException"><see cref="ScoreMatchingOptions.CancellationToken"/> was cancelled.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="ScoreMatchingOptions.BatchSize"/> times the widest layer
+    /// exceeds <see cref="Array.MaxLength"/> (ParamName "BatchSize").</exception>
+    /// <exception cref="TrainingDivergedException">Training diverged: a step's loss or gradient norm, or a weight, is not
+    /// finite (the message names the step and what to change, e.g. a lower <see cref="ScoreMatchingOptions.LearningRate"/>);
+    /// no model is returned.</exception>
     public DiffusionModel Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -61,6 +69,10 @@ public sealed class ScoreMatchingEstimator : IEstimator<DiffusionModel>
         o.Validate();
         string column = o.FeatureColumnName;
         int d = FeatureColumnReader.RequireVectorColumn(input.Schema, column, nameof(input));
+        long widest = Math.Max(o.Width, d + 2L * o.EmbeddingFrequencies);
+        if (o.BatchSize * widest > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(o.BatchSize), o.BatchSize,
+                $"The option {nameof(o.BatchSize)} = {o.BatchSize} times the widest layer ({widest}: max(d + 2 x {nameof(o.EmbeddingFrequencies)}, {nameof(o.Width)})) exceeds the largest array ({Array.MaxLength}); use at most {Array.MaxLength / widest} rows per step.");
         var host = ((IHostEnvironment)_context).Register("ScoreMatching");
         using var channel = host.Start("Fit");
         var token = o.CancellationToken;
@@ -68,12 +80,20 @@ public sealed class ScoreMatchingEstimator : IEstimator<DiffusionModel>
 
         var data = FeatureColumnReader.Read(input, column, d, o.MissingValueHandling == MissingValueHandling.DropRows, out int dropped, token);
         int rows = data.Length / d;
+        var warnings = new List<string>();
         if (dropped > 0)
-            channel.Warning(MessageSensitivity.None, $"Dropped {dropped} row(s) of column '{column}' holding missing (NaN) or infinite values; {rows} row(s) remain.");
+            warnings.Add($"Dropped {dropped} row(s) of column '{column}' holding missing (NaN) or infinite values; {rows} row(s) remain.");
         if (rows == 0)
             throw new ArgumentException(dropped > 0
                 ? $"Every row of column '{column}' ({dropped}) holds a missing or infinite value; nothing is left to train on."
                 : $"The input has no rows in column '{column}'; training needs at least one.", nameof(input));
+        int minimumRows = TrainingDataLimits.MinimumRows(d);
+        if (rows < minimumRows)
+            throw new ArgumentException(
+                $"Column '{column}' has {rows} usable row(s){(dropped > 0 ? $" ({dropped} dropped)" : "")}; training a model of {d} feature(s) needs at least " +
+                $"{minimumRows} (max(10, d + 1), see {nameof(TrainingDataLimits)}.{nameof(TrainingDataLimits.MinimumRows)}).", nameof(input));
+        warnings.AddRange(TrainingDataLimits.ScaleWarnings(data, d, column));
+        foreach (string warning in warnings) channel.Warning(MessageSensitivity.None, warning);
 
         (data, var heldOut) = ValidationSplit.Split(data, d, o);
         rows = data.Length / d;
@@ -102,7 +122,7 @@ public sealed class ScoreMatchingEstimator : IEstimator<DiffusionModel>
         if (o.FeatureScaling == FeatureScaling.PerFeature) scaler.Transform(heldOut, heldOut);
         var denoiser = trainer.Fit(data, heldOut, d, o.EarlyStoppingPatience, o.ValidationSeed, out var validation, progress, token);
         clock.Stop();
-        var summary = new TrainingSummary(rows, dropped, d, o.Steps, seed, lastLoss, denoiser.Network.Parameters.Length, clock.Elapsed.TotalSeconds);
+        var summary = new TrainingSummary(rows, dropped, d, o.Steps, seed, lastLoss, denoiser.Network.Parameters.Length, clock.Elapsed.TotalSeconds) { Warnings = warnings };
         if (validation is not null)
         {
             summary = summary with { Steps = validation.StepsTaken, Validation = validation };

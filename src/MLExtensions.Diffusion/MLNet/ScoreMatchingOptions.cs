@@ -94,14 +94,25 @@ public sealed partial class ScoreMatchingOptions
     /// <summary>Optimiser steps (default 2000).</summary>
     public int Steps { get; set; } = 2000;
 
-    /// <summary>Rows per step (default 256).</summary>
+    /// <summary>Rows per step (default 256), in [1, <see cref="MaximumBatchSize"/>]; at fit time BatchSize x max(d + 2
+    /// <see cref="EmbeddingFrequencies"/>, <see cref="Width"/>) must also fit in one array (<see cref="Array.MaxLength"/>).</summary>
     public int BatchSize { get; set; } = 256;
+
+    /// <summary>The largest <see cref="BatchSize"/>: 2^20 rows per step.</summary>
+    public const int MaximumBatchSize = TrainingOptions.MaximumBatchSize;
 
     /// <summary>Peak learning rate (default 2e-3).</summary>
     public double LearningRate { get; set; } = 2e-3;
 
-    /// <summary>Linear warm-up steps, at most <see cref="Steps"/> (default 100).</summary>
-    public int WarmupSteps { get; set; } = 100;
+    /// <summary>Linear warm-up steps, at most <see cref="Steps"/>; null (the default) for
+    /// <see cref="TrainingOptions.DefaultWarmupSteps"/>(<see cref="Steps"/>) = min(100, Steps / 10), so that any positive
+    /// <see cref="Steps"/> is valid with the defaults (100 for the default 2000 steps). <see cref="EffectiveWarmupSteps"/> is
+    /// the value in use.</summary>
+    public int? WarmupSteps { get; set; }
+
+    /// <summary>The warm-up steps training uses: <see cref="WarmupSteps"/>, or min(100, <see cref="Steps"/> / 10) when it is null.</summary>
+    [JsonIgnore]
+    public int EffectiveWarmupSteps => WarmupSteps ?? TrainingOptions.DefaultWarmupSteps(Steps);
 
     /// <summary>Final learning rate as a fraction of the peak after cosine decay (default 0.05).</summary>
     public double FinalLearningRateFraction { get; set; } = 0.05;
@@ -121,7 +132,8 @@ public sealed partial class ScoreMatchingOptions
     /// <summary>GEMM threads; 0 means the library default (default 0).</summary>
     public int Threads { get; set; }
 
-    /// <summary>Steps between progress reports and log lines (default 100).</summary>
+    /// <summary>Steps between progress reports and log lines (default 100); the last step is always reported, so a value
+    /// above <see cref="Steps"/> gives one report at the end.</summary>
     public int ReportInterval { get; set; } = 100;
 
     /// <summary>What to do with rows holding NaN (missing) or infinite values (default <see cref="MissingValueHandling.Error"/>).</summary>
@@ -179,9 +191,9 @@ public sealed partial class ScoreMatchingOptions
         if (Depth <= 0) Throw(nameof(Depth), Depth, "must be positive");
         if (EmbeddingFrequencies <= 0) Throw(nameof(EmbeddingFrequencies), EmbeddingFrequencies, "must be positive");
         if (Steps <= 0) Throw(nameof(Steps), Steps, "must be positive");
-        if (BatchSize <= 0) Throw(nameof(BatchSize), BatchSize, "must be positive");
+        if (BatchSize <= 0 || BatchSize > MaximumBatchSize) Throw(nameof(BatchSize), BatchSize, $"must lie in [1, {nameof(MaximumBatchSize)} = {MaximumBatchSize}]");
         RequirePositive(LearningRate, nameof(LearningRate));
-        if (WarmupSteps < 0 || WarmupSteps > Steps) Throw(nameof(WarmupSteps), WarmupSteps, $"must lie in [0, {nameof(Steps)} = {Steps}]");
+        if (WarmupSteps is { } warmup && (warmup < 0 || warmup > Steps)) Throw(nameof(WarmupSteps), warmup, $"must lie in [0, {nameof(Steps)} = {Steps}] (or be null for min(100, {nameof(Steps)} / 10))");
         if (!(FinalLearningRateFraction >= 0 && FinalLearningRateFraction <= 1)) Throw(nameof(FinalLearningRateFraction), FinalLearningRateFraction, "must lie in [0, 1]");
         if (!(WeightDecay >= 0) || !double.IsFinite(WeightDecay)) Throw(nameof(WeightDecay), WeightDecay, "must be finite and non-negative");
         if (!(EmaDecay >= 0 && EmaDecay < 1)) Throw(nameof(EmaDecay), EmaDecay, "must lie in [0, 1)");
@@ -250,7 +262,7 @@ public sealed partial class ScoreMatchingOptions
         BatchSize = BatchSize,
         Steps = Steps,
         LearningRate = LearningRate,
-        WarmupSteps = WarmupSteps,
+        WarmupSteps = EffectiveWarmupSteps,
         FinalLearningRateFraction = FinalLearningRateFraction,
         WeightDecay = WeightDecay,
         GradientClipNorm = GradientClipNorm,

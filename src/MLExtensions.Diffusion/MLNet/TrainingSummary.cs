@@ -17,4 +17,30 @@ public sealed record TrainingSummary(int Rows, int DroppedRows, int Dimension, i
     /// held-out rows, best step and loss (the weights the model keeps), steps taken, whether training stopped early; null
     /// without a split.</summary>
     public ValidationSummary? Validation { get; init; }
+
+    /// <summary>The warnings training logged to <see cref="Microsoft.ML.MLContext.Log"/> (dropped rows, extreme feature
+    /// scales: see <see cref="TrainingDataLimits"/>); empty when there were none, and for models saved before it existed.
+    /// Compared by content in the record's equality.</summary>
+    public IReadOnlyList<string> Warnings
+    {
+        get => _warnings;
+        init => _warnings = new WarningList([.. value ?? []]);
+    }
+
+    private readonly IReadOnlyList<string> _warnings = new WarningList([]);
+
+    /// <summary>A read-only list equal to another with the same strings in the same order.</summary>
+    private sealed class WarningList(string[] items) : System.Collections.ObjectModel.ReadOnlyCollection<string>(items)
+    {
+        public override bool Equals(object? obj) => obj is WarningList other && this.SequenceEqual(other, StringComparer.Ordinal);
+
+        public override int GetHashCode()
+        {
+            var hash = new HashCode();
+            foreach (string item in this) hash.Add(item, StringComparer.Ordinal);
+            return hash.ToHashCode();
+        }
+
+        public override string ToString() => $"[{string.Join("; ", this)}]";
+    }
 }

@@ -71,7 +71,7 @@ public static class OnnxSessionFactory
         var options = new SessionOptions();
         try
         {
-            options.IntraOpNumThreads = settings.IntraOpThreads;
+            options.IntraOpNumThreads = settings.EffectiveIntraOpThreads;
             options.GraphOptimizationLevel = settings.OptimizeGraph
                 ? GraphOptimizationLevel.ORT_ENABLE_ALL
                 : GraphOptimizationLevel.ORT_DISABLE_ALL;

@@ -42,7 +42,10 @@ public sealed class OnnxSessionSettings
     /// </summary>
     public Action<string>? Warning { get; init; }
 
-    /// <summary>Threads used inside one operator (0, the default, lets ONNX Runtime choose).</summary>
+    /// <summary>Threads used inside one operator; 0 (the default) for one per logical processor,
+    /// <see cref="Environment.ProcessorCount"/> (which honours container CPU limits). ONNX Runtime's own default counts
+    /// physical cores only, which left a generate engine on one core of a two-vCPU machine (issue 10, item 12);
+    /// <see cref="EffectiveIntraOpThreads"/> is the count a session gets.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
     public int IntraOpThreads
     {
@@ -53,6 +56,10 @@ public sealed class OnnxSessionSettings
             _intraOpThreads = value;
         }
     }
+
+    /// <summary>The intra-op thread count sessions with these settings use: <see cref="IntraOpThreads"/>, or
+    /// <see cref="Environment.ProcessorCount"/> when it is 0.</summary>
+    public int EffectiveIntraOpThreads => _intraOpThreads > 0 ? _intraOpThreads : Environment.ProcessorCount;
 
     /// <summary>Whether ONNX Runtime applies all graph optimisations (constant folding, fusions); default true.</summary>
     public bool OptimizeGraph { get; init; } = true;

@@ -17,7 +17,7 @@ namespace MLExtensions.Diffusion.Onnx;
 /// <see cref="MLNet.DiffusionModel"/>'s <c>Denoiser</c> those are the model's standardised units
 /// z = (y - FeatureScaler.Mean) / FeatureScaler.Scale (under <see cref="MLNet.FeatureScaling.PerFeature"/>), and the start
 /// is not the model's start law (<see cref="MLNet.DiffusionModel.StartLaw"/>), so the same noise does not give
-/// <see cref="MLNet.DiffusionModel.GenerateFromNoise"/>'s rows. For samples in data units, equal to
+/// <see cref="MLNet.DiffusionModel.GenerateFromNoise(ReadOnlySpan{float}, ISampler?, int?, int)"/>'s rows. For samples in data units, equal to
 /// <c>GenerateFromNoise</c> of the same latents, use <see cref="MLNet.DiffusionModel.ExportSamplerOnnx(ISampler?, int?)"/>
 /// or <see cref="MLNet.DiffusionModel.ExportSamplerOnnx(MLNet.SamplingPlan)"/>, which compile with the model's start law and
 /// de-standardisation built in.</para>

@@ -173,7 +173,7 @@ public sealed class DiffusionTrialRunner : ITrialRunner
             o.Width = t.Width;
             o.Depth = t.Depth;
             o.Steps = t.Steps;
-            o.WarmupSteps = Math.Min(o.WarmupSteps, t.Steps / 10);
+            o.WarmupSteps = Math.Min(o.EffectiveWarmupSteps, t.Steps / 10);
             o.LearningRate = t.LearningRate;
             o.Seed ??= _options.Seed;
             o.CancellationToken = token;

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using MLExtensions.Diffusion.Randomness;
 
 namespace MLExtensions.Diffusion.Training;
@@ -30,8 +31,11 @@ public sealed class ScoreModelTrainer
     /// <param name="progress">Optional progress sink, called every <see cref="TrainingOptions.ReportInterval"/> steps.</param>
     /// <param name="cancellationToken">Cancels between steps.</param>
     /// <exception cref="ArgumentException">The data is empty, not a multiple of d, or holds a non-finite value.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="dimension"/> is not positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="dimension"/> is not positive, or the batch size times
+    /// the widest layer exceeds <see cref="Array.MaxLength"/> (ParamName "BatchSize").</exception>
     /// <exception cref="OperationCanceledException">Cancellation was requested.</exception>
+    /// <exception cref="TrainingDivergedException">A step's loss or gradient norm is not finite, or a weight became NaN or
+    /// infinite (the message names the step and the options to change, e.g. a lower learning rate).</exception>
     public NeuralDenoiser Fit(ReadOnlySpan<float> data, int dimension, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
         Fit(data, default, dimension, 0, 0, out _, progress, cancellationToken);
 
@@ -52,6 +56,8 @@ public sealed class ScoreModelTrainer
     /// held-out rows are not a multiple of d.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="dimension"/> or <paramref name="patience"/> is out of range.</exception>
     /// <exception cref="OperationCanceledException">Cancellation was requested.</exception>
+    /// <exception cref="TrainingDivergedException">A step's loss or gradient norm is not finite, or a weight became NaN or
+    /// infinite (the message names the step and the options to change, e.g. a lower learning rate).</exception>
     public NeuralDenoiser Fit(ReadOnlySpan<float> data, ReadOnlySpan<float> validation, int dimension, int patience, int validationSeed,
         out ValidationSummary? validationSummary, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -59,6 +65,10 @@ public sealed class ScoreModelTrainer
         if (dimension > 0 && validation.Length % dimension != 0)
             throw new ArgumentException($"The held-out length {validation.Length} is not a multiple of {dimension}.", nameof(validation));
         var o = Options;
+        long widest = Math.Max(o.Network.Width, dimension + 2L * o.Network.EmbeddingFrequencies);
+        if (dimension > 0 && o.BatchSize * widest > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(Options.BatchSize), o.BatchSize,
+                $"The batch size {o.BatchSize} times the widest layer ({widest}) exceeds the largest array ({Array.MaxLength}); use at most {Array.MaxLength / widest} rows per step.");
         var standardizer = Standardizer.Fit(data, dimension, isotropic: true);
         var z = new float[data.Length];
         standardizer.Transform(data, z);
@@ -69,7 +79,7 @@ public sealed class ScoreModelTrainer
         var network = new TimeConditionedMlp(d, o.Network, random);
         var loss = new DiffusionLoss(o.Parametrisation, o.SigmaData);
         var adam = new AdamW(network.Parameters.Length, weightDecay: o.WeightDecay);
-        var schedule = new LearningRateSchedule(o.LearningRate, o.Steps, o.WarmupSteps, o.FinalLearningRateFraction);
+        var schedule = new LearningRateSchedule(o.LearningRate, o.Steps, o.EffectiveWarmupSteps, o.FinalLearningRateFraction);
         var ema = new ExponentialMovingAverage(network.Parameters, o.EmaDecay);
         var clean = new float[batch * d];
         var noise = new float[batch * d];
@@ -102,7 +112,9 @@ public sealed class ScoreModelTrainer
             double value = loss.Step(network, clean, noise, sigma);
             double norm = GradientClipping.ClipGlobalNorm(network.Gradients, o.GradientClipNorm);
             double lr = schedule.At(step);
+            if (!double.IsFinite(value) || !double.IsFinite(norm)) throw Diverged(step + 1, value, norm, lr, "the loss or gradient norm is not finite");
             adam.Step(network.Parameters, network.Gradients, lr);
+            if (!TensorPrimitives.IsFiniteAll(network.Parameters)) throw Diverged(step + 1, value, norm, lr, "a weight became NaN or infinite");
             ema.Update(network.Parameters);
             lossSum += value;
             lossCount++;
@@ -129,5 +141,14 @@ public sealed class ScoreModelTrainer
         validationSummary = monitor is null ? null
             : new ValidationSummary(monitor.Rows, monitor.BestStep, monitor.BestLoss, monitor.LastLoss, stepsTaken, stoppedEarly);
         return new NeuralDenoiser(network, standardizer, o.Parametrisation, o.SigmaData);
+    }
+
+    private TrainingDivergedException Diverged(int step, double loss, double norm, double learningRate, string what)
+    {
+        var o = Options;
+        return new TrainingDivergedException(step, o.Steps, loss, norm, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"Training diverged at step {step} of {o.Steps}: {what} (loss {loss:G4}, gradient norm {norm:G4}, learning rate {learningRate:G3}). " +
+            $"Lower LearningRate (now {o.LearningRate:G3}; the default is 2e-3), lengthen WarmupSteps (now {o.EffectiveWarmupSteps}) or lower " +
+            $"GradientClipNorm (now {o.GradientClipNorm:G3}), and check the data for extreme values; no model was returned."));
     }
 }

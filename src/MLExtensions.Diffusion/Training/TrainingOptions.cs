@@ -15,8 +15,11 @@ public sealed record TrainingOptions
     /// <summary>How training noise levels are drawn, in data units (default EDM log-normal).</summary>
     public NoiseLevelSampler NoiseLevels { get; init; } = NoiseLevelSampler.LogNormal();
 
-    /// <summary>Rows per step (default 256).</summary>
+    /// <summary>Rows per step (default 256), in [1, <see cref="MaximumBatchSize"/>].</summary>
     public int BatchSize { get; init; } = 256;
+
+    /// <summary>The largest <see cref="BatchSize"/>: 2^20 rows per step.</summary>
+    public const int MaximumBatchSize = 1 << 20;
 
     /// <summary>Optimiser steps (default 2000).</summary>
     public int Steps { get; init; } = 2000;
@@ -24,8 +27,18 @@ public sealed record TrainingOptions
     /// <summary>Peak learning rate (default 2e-3).</summary>
     public double LearningRate { get; init; } = 2e-3;
 
-    /// <summary>Linear warm-up steps (default 100).</summary>
-    public int WarmupSteps { get; init; } = 100;
+    /// <summary>Linear warm-up steps, in [0, <see cref="Steps"/>]; null (the default) for
+    /// <see cref="DefaultWarmupSteps"/>(<see cref="Steps"/>) = min(100, Steps / 10).</summary>
+    public int? WarmupSteps { get; init; }
+
+    /// <summary>The warm-up steps in use: <see cref="WarmupSteps"/>, or <see cref="DefaultWarmupSteps"/>(<see cref="Steps"/>).</summary>
+    public int EffectiveWarmupSteps => WarmupSteps ?? DefaultWarmupSteps(Steps);
+
+    /// <summary>The default warm-up for <paramref name="steps"/> optimiser steps: min(100, steps / 10) (100 for the default
+    /// 2000 steps, and never more than the steps, so short runs are valid with the defaults).</summary>
+    /// <param name="steps">Optimiser steps.</param>
+    /// <returns>The warm-up steps (0 for fewer than 10 steps).</returns>
+    public static int DefaultWarmupSteps(int steps) => Math.Clamp(steps / 10, 0, 100);
 
     /// <summary>Final learning rate as a fraction of the peak after cosine decay (default 0.05).</summary>
     public double FinalLearningRateFraction { get; init; } = 0.05;
@@ -54,9 +67,10 @@ public sealed record TrainingOptions
         ArgumentNullException.ThrowIfNull(NoiseLevels, nameof(NoiseLevels));
         Network.Validate();
         if (!double.IsFinite(SigmaData) || SigmaData <= 0) throw new ArgumentOutOfRangeException(nameof(SigmaData), SigmaData, "sigma_data must be finite and positive.");
-        if (BatchSize <= 0) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "The batch size must be positive.");
+        if (BatchSize <= 0 || BatchSize > MaximumBatchSize)
+            throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, $"The batch size must lie in [1, {nameof(MaximumBatchSize)} = {MaximumBatchSize}].");
         if (Steps <= 0) throw new ArgumentOutOfRangeException(nameof(Steps), Steps, "Steps must be positive.");
-        if (WarmupSteps < 0 || WarmupSteps > Steps) throw new ArgumentOutOfRangeException(nameof(WarmupSteps), WarmupSteps, "Warm-up steps must lie in [0, Steps].");
+        if (WarmupSteps is { } warmup && (warmup < 0 || warmup > Steps)) throw new ArgumentOutOfRangeException(nameof(WarmupSteps), warmup, "Warm-up steps must lie in [0, Steps].");
         if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "The learning rate must be finite and positive.");
         if (!(FinalLearningRateFraction >= 0 && FinalLearningRateFraction <= 1)) throw new ArgumentOutOfRangeException(nameof(FinalLearningRateFraction), FinalLearningRateFraction, "The final fraction must lie in [0, 1].");
         if (!(WeightDecay >= 0) || !double.IsFinite(WeightDecay)) throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "The weight decay must be finite and non-negative.");

@@ -103,7 +103,9 @@ public sealed class ValidationSplitTests
         var context = new MLContext(seed: 1);
         var one = MLNetTestData.TinyOptions(10);
         one.ValidationFraction = 0.5;
+        // One row cannot be split, but it is refused first: fewer rows than TrainingDataLimits.MinimumRows (issue 10, item 10).
         var e = Assert.Throws<ArgumentException>(() => context.Diffusion().Trainers.ScoreMatching(one).Fit(MLNetTestData.View(context, MLNetTestData.Mixture(1, 1))));
-        Assert.Equal(nameof(ScoreMatchingOptions.ValidationFraction), e.ParamName);
+        Assert.Equal("input", e.ParamName);
+        Assert.Contains($"at least {TrainingDataLimits.MinimumRows(2)}", e.Message);
     }
 }
