@@ -115,27 +115,12 @@ public static class DiffusionChainArchive
         FlushRun(mlContext, run, runSchema, parts, entries);
 
         var manifest = new ManifestDocument(FormatName, FormatVersion, LibraryVersion, parts.ToArray());
-        string full = Path.GetFullPath(path);
-        string folder = Path.GetDirectoryName(full) ?? throw new ArgumentException($"'{path}' has no folder.", nameof(path));
-        string temp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
+        IO.AtomicFile.Write(path, stream =>
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                using (var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true))
-                {
-                    Write(zip, ManifestEntry, JsonSerializer.SerializeToUtf8Bytes(manifest, Json));
-                    foreach (var (name, bytes) in entries) Write(zip, name, bytes);
-                }
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            throw;
-        }
+            using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
+            Write(zip, ManifestEntry, JsonSerializer.SerializeToUtf8Bytes(manifest, Json));
+            foreach (var (name, bytes) in entries) Write(zip, name, bytes);
+        });
     }
 
     /// <summary>Reads a chain written by <see cref="Save"/>.</summary>

@@ -91,7 +91,7 @@ public static class DiffusionModelArchive
 
     /// <summary>How old a leftover temporary file of a target must be (by its last write time) before a save of that target
     /// deletes it: 5 minutes (see the remarks).</summary>
-    public static TimeSpan StaleTemporaryFileAge { get; } = TimeSpan.FromMinutes(5);
+    public static TimeSpan StaleTemporaryFileAge => IO.AtomicFile.StaleTemporaryFileAge;
 
     /// <summary>The entry names the format itself uses; additional entries may not take them.</summary>
     public static IReadOnlyList<string> ReservedEntryNames { get; } =
@@ -122,50 +122,11 @@ public static class DiffusionModelArchive
                 CheckEntryName(name);
                 extras[name] = bytes ?? throw new ArgumentException($"Additional entry '{name}' has null content.", nameof(additionalEntries));
             }
-        string full = Path.GetFullPath(path);
-        string folder = Path.GetDirectoryName(full) ?? throw new ArgumentException($"'{path}' has no folder.", nameof(path));
-        string temp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
+        IO.AtomicFile.Write(path, stream =>
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                using (var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true))
-                    Write(zip, model, extras);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            throw;
-        }
-        DeleteStaleTemporaryFiles(folder, Path.GetFileName(full));
-    }
-
-    /// <summary>Deletes <c>.&lt;name&gt;.&lt;32 hex&gt;.tmp</c> files in <paramref name="folder"/> older than
-    /// <see cref="StaleTemporaryFileAge"/>, ignoring those that cannot be read or deleted.</summary>
-    private static void DeleteStaleTemporaryFiles(string folder, string name)
-    {
-        string prefix = $".{name}.";
-        const string suffix = ".tmp";
-        var cutoff = DateTime.UtcNow - StaleTemporaryFileAge;
-        try
-        {
-            foreach (string file in Directory.EnumerateFiles(folder, "*" + suffix))
-            {
-                string leaf = Path.GetFileName(file);
-                if (leaf.Length != prefix.Length + 32 + suffix.Length || !leaf.StartsWith(prefix, StringComparison.Ordinal)
-                    || !leaf.EndsWith(suffix, StringComparison.Ordinal) || leaf.AsSpan(prefix.Length, 32).IndexOfAnyExcept("0123456789abcdef") >= 0)
-                    continue;
-                try
-                {
-                    if (File.GetLastWriteTimeUtc(file) < cutoff) File.Delete(file);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+            using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
+            Write(zip, model, extras);
+        });
     }
 
     /// <summary>Reads a model written by <see cref="Save"/>.</summary>

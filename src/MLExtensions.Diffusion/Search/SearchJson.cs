@@ -22,20 +22,6 @@ internal static class SearchJson
     }
 
     /// <summary>Writes text to a file atomically: a temporary file next to it, then a move over the target.</summary>
-    public static void WriteAllTextAtomically(string path, string text)
-    {
-        string full = Path.GetFullPath(path);
-        string? directory = Path.GetDirectoryName(full);
-        if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
-        string temp = full + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        try
-        {
-            File.WriteAllText(temp, text);
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
-    }
+    public static void WriteAllTextAtomically(string path, string text) =>
+        IO.AtomicFile.Write(path, stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(text)), createFolder: true);
 }
