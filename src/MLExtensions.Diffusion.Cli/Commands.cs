@@ -34,7 +34,14 @@ internal static class Commands
     {
         Description = $"{description} Default: {defaultValue}.",
         DefaultValueFactory = _ => defaultValue,
-        Validators = { r => { if (r.GetValueOrDefault<int>() < min) r.AddError($"{name} must be at least {min}."); } },
+        Validators =
+        {
+            r =>
+            {
+                if (r.Tokens.Count == 1 && int.TryParse(r.Tokens[0].Value, System.Globalization.NumberStyles.Integer, CliApp.C, out int v) && v < min)
+                    r.AddError($"{name} must be at least {min} (got {v}).");
+            },
+        },
     };
 
     private static MLContext Ml(int seed) => new(seed);
