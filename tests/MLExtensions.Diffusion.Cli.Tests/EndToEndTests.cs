@@ -71,6 +71,8 @@ public sealed class EndToEndTests
         Assert.True(r.ExitCode == 0, r.Error);
         using var doc = JsonDocument.Parse(r.Out);
         Assert.True(doc.RootElement.GetProperty("kineticCost").GetDouble() > 0);
+        Assert.InRange(doc.RootElement.GetProperty("efficiency").GetDouble(), 0.05, 1.0);   // W2^2 / (tau c2) <= 1
+        Assert.InRange(doc.RootElement.GetProperty("endpointW2").GetDouble(), 0.5, 3.0);     // the modes at +/-2 against ~N(0, 1)
         var rows = doc.RootElement.GetProperty("speedAccuracy").EnumerateArray().ToList();
         Assert.Equal(3, rows.Count);
         Assert.All(rows, e => Assert.True(e.GetProperty("HierarchyHolds").GetBoolean()));
