@@ -32,7 +32,7 @@ internal static class Commands
 
     private static Option<int> IntOption(string name, string description, int defaultValue, int min = 1) => new Option<int>(name)
     {
-        Description = $"{description} Default: {defaultValue}.",
+        Description = description,
         DefaultValueFactory = _ => defaultValue,
         Validators =
         {
@@ -57,11 +57,11 @@ internal static class Commands
         var width = IntOption("--width", "Hidden width of the network.", 256);
         var depth = IntOption("--depth", "Hidden layers of the network.", 3);
         var batch = IntOption("--batch-size", "Rows per step.", 256);
-        var lr = new Option<double>("--learning-rate") { Description = "Peak learning rate. Default: 0.002.", DefaultValueFactory = _ => 2e-3 };
-        var schedule = new Option<ScheduleKind>("--schedule") { Description = "Noise schedule: Cosine (default), CondOt, VpLinear, VpCosine, Ve.", DefaultValueFactory = _ => ScheduleKind.Cosine };
+        var lr = new Option<double>("--learning-rate") { Description = "Peak learning rate.", DefaultValueFactory = _ => 2e-3 };
+        var schedule = new Option<ScheduleKind>("--schedule") { Description = "Noise schedule: Cosine, CondOt, VpLinear, VpCosine, Ve.", DefaultValueFactory = _ => ScheduleKind.Cosine };
         var seed = IntOption("--seed", "Seed (same seed and threads give the same model).", 1, min: 0);
-        var validation = new Option<double>("--validation-fraction") { Description = "Share of rows held out for early stopping (0 to 0.5). Default: 0 (none).", DefaultValueFactory = _ => 0 };
-        var patience = IntOption("--patience", "Early-stopping patience in evaluations (every 100 steps); used with --validation-fraction.", 5);
+        var validation = new Option<double>("--validation-fraction") { Description = "Share of rows held out for early stopping (0 to 0.5).", DefaultValueFactory = _ => 0 };
+        var patience = IntOption("--patience", "Early-stopping patience: held-out evaluations (one per progress report: every steps/20 steps, at most 100) without a new best; used with --validation-fraction.", 5);
         var json = JsonOption();
         var cmd = new Command("train", "Train a score-matching diffusion model on the numeric columns of a table and save it as a model zip " +
             "(the feature column names travel in the zip). Progress bar on a terminal; Ctrl-C cancels and writes nothing.")

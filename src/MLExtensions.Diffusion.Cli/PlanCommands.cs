@@ -25,10 +25,10 @@ internal static class PlanCommands
         var data = new Option<string>("--data") { Description = "Training rows (CSV or .parquet) the plan is fitted on.", Required = true };
         var output = new Option<string>("--output", "-o") { Description = "The model zip to write with the chosen sampling plan (atomically).", Required = true };
         var report = new Option<string?>("--report") { Description = "The JSON report to write (every candidate, the choice, error before/after). Default: <output>.report.json." };
-        var nfe = new Option<int>("--nfe") { Description = "Network evaluations per row of the plan. Default: 9.", DefaultValueFactory = _ => 9 };
-        var seed = new Option<int>("--seed") { Description = "Seed. Default: 1.", DefaultValueFactory = _ => 1 };
+        var nfe = new Option<int>("--nfe") { Description = "Network evaluations per row of the plan.", DefaultValueFactory = _ => 9 };
+        var seed = new Option<int>("--seed") { Description = "Seed.", DefaultValueFactory = _ => 1 };
         var columns = Columns();
-        var missing = new Option<MissingMode>("--missing") { Description = "Empty cells: error (default) or drop.", DefaultValueFactory = _ => MissingMode.Error };
+        var missing = new Option<MissingMode>("--missing") { Description = "Empty cells: error or drop.", DefaultValueFactory = _ => MissingMode.Error };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of text." };
         var cmd = new Command("optimize", "Fit the sampling plan (schedule, time grid, solver) of a model for an NFE budget (OptimizeSchedule) " +
             "and write the model with that plan plus the report.")
@@ -59,11 +59,11 @@ internal static class PlanCommands
         var output = new Option<string>("--output", "-o") { Description = "Folder for search.json, pareto.csv and pareto.png; created if missing.", Required = true };
         var tuner = new Option<string>("--tuner") { Description = "Tuner: gp (Gaussian process, default), random or grid.", DefaultValueFactory = _ => "gp" };
         tuner.AcceptOnlyFromAmong("gp", "random", "grid");
-        var trials = new Option<int>("--trials") { Description = "Trial budget. Default: 20.", DefaultValueFactory = _ => 20 };
-        var loss = new Option<SearchLoss>("--loss") { Description = "Loss that selects: DiscretisationRms (default), ValidationSlicedW2, ValidationMmd, ValidationNll.", DefaultValueFactory = _ => SearchLoss.DiscretisationRms };
-        var seed = new Option<int>("--seed") { Description = "Seed (same seed, same trials). Default: 1.", DefaultValueFactory = _ => 1 };
+        var trials = new Option<int>("--trials") { Description = "Trial budget.", DefaultValueFactory = _ => 20 };
+        var loss = new Option<SearchLoss>("--loss") { Description = "Loss that selects: DiscretisationRms, ValidationSlicedW2, ValidationMmd, ValidationNll.", DefaultValueFactory = _ => SearchLoss.DiscretisationRms };
+        var seed = new Option<int>("--seed") { Description = "Seed (same seed, same trials).", DefaultValueFactory = _ => 1 };
         var columns = Columns();
-        var missing = new Option<MissingMode>("--missing") { Description = "Empty cells: error (default) or drop.", DefaultValueFactory = _ => MissingMode.Error };
+        var missing = new Option<MissingMode>("--missing") { Description = "Empty cells: error or drop.", DefaultValueFactory = _ => MissingMode.Error };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of text; no progress bar." };
         var cmd = new Command("search", "Search sampling plans (path, grid, rho, noise range, solver, NFE) with a tuner under a trial budget; " +
             "write the trials (search.json) and the Pareto front of NFE against held-out sliced W2 (pareto.csv, pareto.png).")

@@ -20,15 +20,15 @@ internal static class ThermoCommand
             Description = "An exact 1-D Gaussian mixture instead of a model: components 'weight:mean:sd' separated by ';' " +
                           "(e.g. --mixture \"0.5:-2:0.5;0.5:2:0.5\"); computed by quadrature, no sampling.",
         };
-        var schedule = new Option<ScheduleKind>("--schedule") { Description = "Forward schedule for --mixture: Cosine (default), CondOt, VpLinear, VpCosine, Ve.", DefaultValueFactory = _ => ScheduleKind.Cosine };
-        var nfe = new Option<string>("--nfe") { Description = "For --model: solver step counts of the speed-accuracy table, comma separated. Default: 2,4,8,16.", DefaultValueFactory = _ => "2,4,8,16" };
+        var schedule = new Option<ScheduleKind>("--schedule") { Description = "Forward schedule for --mixture: Cosine, CondOt, VpLinear, VpCosine, Ve.", DefaultValueFactory = _ => ScheduleKind.Cosine };
+        var nfe = new Option<string>("--nfe") { Description = "For --model: solver step counts of the speed-accuracy table, comma separated.", DefaultValueFactory = _ => "2,4,8,16" };
         var columns = new Option<string[]>("--columns")
         {
             Description = "Feature columns of --data, comma separated; default: the model's.",
             CustomParser = r => r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray(),
         };
-        var missing = new Option<MissingMode>("--missing") { Description = "Empty cells: error (default) or drop.", DefaultValueFactory = _ => MissingMode.Error };
-        var seed = new Option<int>("--seed") { Description = "Seed. Default: 1.", DefaultValueFactory = _ => 1 };
+        var missing = new Option<MissingMode>("--missing") { Description = "Empty cells: error or drop.", DefaultValueFactory = _ => MissingMode.Error };
+        var seed = new Option<int>("--seed") { Description = "Seed.", DefaultValueFactory = _ => 1 };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of text." };
         var cmd = new Command("thermo",
             "Thermodynamics of the forward process. With --model and --data: the kinetic cost c2 and the entropy production S_tot " +
