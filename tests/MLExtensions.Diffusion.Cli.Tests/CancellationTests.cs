@@ -8,7 +8,8 @@ public sealed class CancellationTests
     [Fact]
     public void CancellingDuringTrainingExitsWith130AndWritesNothing()
     {
-        string dir = CliHarness.TempFolder();
+        using var tmp = new TempDir();
+        string dir = tmp.Path;
         string data = CliHarness.WriteCsv(dir, rows: 100), model = Path.Combine(dir, "m.zip");
         using var cts = new CancellationTokenSource();
         int reports = 0;

@@ -4,6 +4,19 @@ using MLExtensions.Diffusion.Cli;
 
 namespace MLExtensions.Diffusion.Cli.Tests;
 
+/// <summary>A temporary folder deleted when disposed.</summary>
+internal sealed class TempDir : IDisposable
+{
+    public TempDir() => Path = CliHarness.TempFolder();
+
+    public string Path { get; }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
+
 /// <summary>Runs the root command in-process with captured output.</summary>
 internal static class CliHarness
 {
@@ -22,7 +35,7 @@ internal static class CliHarness
     /// <summary>A fresh temporary folder.</summary>
     public static string TempFolder()
     {
-        string dir = Path.Combine(Path.GetTempPath(), "mldiffusion-tests", Guid.NewGuid().ToString("N"));
+        string dir = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "mldiffusion-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
         return dir;
     }

@@ -9,7 +9,8 @@ public sealed class EndToEndTests
     [Fact]
     public void TrainThenSampleEvaluateLikelihoodExportThermo()
     {
-        string dir = CliHarness.TempFolder();
+        using var tmp = new TempDir();
+        string dir = tmp.Path;
         string data = CliHarness.WriteCsv(dir), model = Path.Combine(dir, "model.zip");
 
         var train = CliHarness.Run(CliHarness.TinyTrain(data, model, "--json"));
@@ -85,7 +86,8 @@ public sealed class EndToEndTests
     [Fact]
     public void OptimizeAndSearchWriteTheirOutputs()
     {
-        string dir = CliHarness.TempFolder();
+        using var tmp = new TempDir();
+        string dir = tmp.Path;
         string data = CliHarness.WriteCsv(dir, rows: 120), model = Path.Combine(dir, "model.zip");
         Assert.Equal(0, CliHarness.Run(CliHarness.TinyTrain(data, model)).ExitCode);
 

@@ -16,7 +16,8 @@ public sealed class ErrorTests
     [Fact]
     public void MissingDataFileIsAUserError()
     {
-        string dir = CliHarness.TempFolder();
+        using var tmp = new TempDir();
+        string dir = tmp.Path;
         string model = Path.Combine(dir, "m.zip");
         var r = CliHarness.Run(CliHarness.TinyTrain(Path.Combine(dir, "nope.csv"), model));
         Assert.Equal(ExitCodes.UserError, r.ExitCode);
@@ -32,7 +33,8 @@ public sealed class ErrorTests
     [Fact]
     public void UnknownColumnIsADataErrorListingTheColumns()
     {
-        string dir = CliHarness.TempFolder();
+        using var tmp = new TempDir();
+        string dir = tmp.Path;
         string data = CliHarness.WriteCsv(dir, rows: 20), model = Path.Combine(dir, "m.zip");
         var r = CliHarness.Run(CliHarness.TinyTrain(data, model, "--columns", "x,flipper"));
         Assert.Equal(ExitCodes.DataError, r.ExitCode);
@@ -45,7 +47,8 @@ public sealed class ErrorTests
     [Fact]
     public void TextColumnSelectedAsAFeatureIsADataErrorNamingIt()
     {
-        string dir = CliHarness.TempFolder();
+        using var tmp = new TempDir();
+        string dir = tmp.Path;
         string data = CliHarness.WriteCsv(dir, rows: 20), model = Path.Combine(dir, "m.zip");
         var r = CliHarness.Run(CliHarness.TinyTrain(data, model, "--columns", "x,species"));
         Assert.Equal(ExitCodes.DataError, r.ExitCode);
@@ -58,7 +61,8 @@ public sealed class ErrorTests
     [Fact]
     public void EmptyCellsAreMissingValuesNotZeros()
     {
-        string dir = CliHarness.TempFolder();
+        using var tmp = new TempDir();
+        string dir = tmp.Path;
         string data = Path.Combine(dir, "gaps.csv");
         var lines = new List<string> { "x,y" };
         var random = new Random(3);
@@ -94,7 +98,8 @@ public sealed class ErrorTests
     [InlineData("--no-such-option", "1")]
     public void BadOptionValueIsAUsageError(string option, string value)
     {
-        string dir = CliHarness.TempFolder();
+        using var tmp = new TempDir();
+        string dir = tmp.Path;
         string data = CliHarness.WriteCsv(dir, rows: 20), model = Path.Combine(dir, "m.zip");
         var r = CliHarness.Run(CliHarness.TinyTrain(data, model, option, value));
         Assert.Equal(ExitCodes.UsageError, r.ExitCode);
@@ -115,7 +120,8 @@ public sealed class ErrorTests
     [Fact]
     public void ModelAndDataWithDifferentWidthsIsAClearError()
     {
-        string dir = CliHarness.TempFolder();
+        using var tmp = new TempDir();
+        string dir = tmp.Path;
         string data = CliHarness.WriteCsv(dir, rows: 60), model = Path.Combine(dir, "m.zip");
         Assert.Equal(0, CliHarness.Run(CliHarness.TinyTrain(data, model, "--columns", "x")).ExitCode);
         var r = CliHarness.Run("likelihood", "--model", model, "--data", data, "--columns", "x,y", "--output", Path.Combine(dir, "n.csv"));
@@ -127,7 +133,8 @@ public sealed class ErrorTests
     [Fact]
     public async Task ParquetInputTrainsAndNullsAreMissingValues()
     {
-        string dir = CliHarness.TempFolder();
+        using var tmp = new TempDir();
+        string dir = tmp.Path;
         string path = Path.Combine(dir, "data.parquet");
         var random = new Random(5);
         var records = Enumerable.Range(0, 80).Select(i => new ParquetRecord
