@@ -21,7 +21,7 @@ public readonly record struct DemoProgress(string Stage, double Fraction, string
 /// </summary>
 public static class DemoRunner
 {
-    public const int DefaultSteps = 1500;
+    public const int DefaultSteps = 2000;
     public const int DefaultNfe = 7;
     public const int Projections = 256;
     public const int ProjectionSeed = 99;
@@ -41,8 +41,8 @@ public static class DemoRunner
             .Select(r => new FeatureRow { Features = data.Train.AsSpan(r * d, d).ToArray() }).ToList());
         var options = new ScoreMatchingOptions
         {
-            Width = 64, Depth = 2, Steps = settings.Steps, WarmupSteps = Math.Min(100, Math.Max(1, settings.Steps / 10)), BatchSize = 128,
-            LearningRate = 2e-3, EmaDecay = 0.995, Seed = settings.Seed, Threads = Math.Min(2, Environment.ProcessorCount),
+            Width = 128, Depth = 3, Steps = settings.Steps, WarmupSteps = Math.Min(100, Math.Max(1, settings.Steps / 10)), BatchSize = 128,
+            LearningRate = 2e-3, EmaDecay = 0.998, Seed = settings.Seed, Threads = Math.Min(2, Environment.ProcessorCount),
             ReportInterval = Math.Max(1, settings.Steps / 100),
             Progress = new SyncProgress<TrainingProgress>(p => progress?.Report(new DemoProgress("train", (double)p.Step / p.TotalSteps, $"loss {p.Loss:F3}"))),
             CancellationToken = cancellationToken,
@@ -56,8 +56,8 @@ public static class DemoRunner
             .Select(r => new FeatureRow { Features = data.Train.AsSpan(r * d, d).ToArray() }).ToList());
         var optimisation = context.Diffusion().OptimizeSchedule(trained, new ScheduleOptimizationOptions
         {
-            Nfe = settings.Nfe, Seed = settings.Seed, SelectionRows = 384, ReportRows = 1024, ReferenceSteps = 300, OptimizerRows = 192,
-            PathMetricSamples = 512, CandidateLevels = 24, CancellationToken = cancellationToken,
+            Nfe = settings.Nfe, Seed = settings.Seed, SelectionRows = 1024, ReportRows = 2048, ReferenceSteps = 1000, OptimizerRows = 512,
+            PathMetricSamples = 1024, CandidateLevels = 32, CancellationToken = cancellationToken,
             Progress = new SyncProgress<ScheduleOptimizationProgress>(p => progress?.Report(new DemoProgress("optimise", p.Total == 0 ? 0 : (double)p.Completed / p.Total, p.Stage))),
         }).Optimize(trainView);
         optimizeClock.Stop();
@@ -77,10 +77,15 @@ public static class DemoRunner
         DemoRow Sampler(string label, DiffusionModel model, double cost)
         {
             var rows = model.Generate(n, seed: settings.Seed + 1000);
-            var clock = Stopwatch.StartNew();
             const int timed = 4096;
-            model.Generate(timed, seed: settings.Seed + 2000);
-            double rate = timed / clock.Elapsed.TotalSeconds;
+            double best = double.PositiveInfinity;
+            for (int repeat = 0; repeat < 3; repeat++)   // best of three: the generation rate without warm-up or scheduling noise
+            {
+                var clock = Stopwatch.StartNew();
+                model.Generate(timed, seed: settings.Seed + 2000 + repeat);
+                best = Math.Min(best, clock.Elapsed.TotalSeconds);
+            }
+            double rate = timed / best;
             var z = Standardise(rows, scaler);
             double tau = model.SamplingPlan.Schedule.Tau;
             return new DemoRow(label, SlicedW2(z, held), Mmd2(z, held), error.Measure(model.SamplingPlan).Rms, cost,
@@ -88,14 +93,14 @@ public static class DemoRunner
         }
         var table = new List<DemoRow>
         {
-            Sampler($"diffusion, default plan (Heun, angle grid)", byDefault, report.KineticCosts["training"]),
-            Sampler($"diffusion, optimised plan ({report.Chosen.Schedule}, {report.Chosen.Grid}, {report.Chosen.Sampler})", optimised,
+            Sampler("default plan", byDefault, report.KineticCosts["training"]),
+            Sampler("optimised plan", optimised,
                 report.KineticCosts[report.Chosen.Schedule]),
         };
         var gaussian = Standardise(GaussianBaseline.Fit(data.Train, d).Sample(n, settings.Seed + 3000), scaler);
-        table.Add(new DemoRow("fitted multivariate Gaussian", SlicedW2(gaussian, held), Mmd2(gaussian, held), null, null, null, null, null));
+        table.Add(new DemoRow("fitted Gaussian", SlicedW2(gaussian, held), Mmd2(gaussian, held), null, null, null, null, null));
         var floor = Standardise(Subset(data.Train, d, n, settings.Seed + 4000), scaler);
-        table.Add(new DemoRow("floor: training rows", SlicedW2(floor, held), Mmd2(floor, held), null, null, null, null, null));
+        table.Add(new DemoRow("training rows (floor)", SlicedW2(floor, held), Mmd2(floor, held), null, null, null, null, null));
         progress?.Report(new DemoProgress("evaluate", 0.5));
 
         // 4. Error against NFE: the default plan family and the optimised family (its path, grid and solver) at each NFE.
