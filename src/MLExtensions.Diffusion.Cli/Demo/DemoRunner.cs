@@ -56,8 +56,8 @@ public static class DemoRunner
             .Select(r => new FeatureRow { Features = data.Train.AsSpan(r * d, d).ToArray() }).ToList());
         var optimisation = context.Diffusion().OptimizeSchedule(trained, new ScheduleOptimizationOptions
         {
-            Nfe = settings.Nfe, Seed = settings.Seed, SelectionRows = 1024, ReportRows = 2048, ReferenceSteps = 1000, OptimizerRows = 512,
-            PathMetricSamples = 1024, CandidateLevels = 32, CancellationToken = cancellationToken,
+            Nfe = settings.Nfe, Seed = settings.Seed, SelectionRows = 512, ReportRows = 1024, ReferenceSteps = 1000, OptimizerRows = 256,
+            PathMetricSamples = 768, CandidateLevels = 32, CancellationToken = cancellationToken,
             Progress = new SyncProgress<ScheduleOptimizationProgress>(p => progress?.Report(new DemoProgress("optimise", p.Total == 0 ? 0 : (double)p.Completed / p.Total, p.Stage))),
         }).Optimize(trainView);
         optimizeClock.Stop();
