@@ -68,6 +68,7 @@ public static class DemoCommand
         {
             DemoResult result;
             var settings = new DemoSettings(staging, steps, seed);
+            if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 132);   // a log keeps the table on one line a row
             if (json || Console.IsOutputRedirected)
                 result = DemoRunner.Run(settings, null, cancellationToken);
             else

@@ -56,8 +56,8 @@ public static class DemoRunner
             .Select(r => new FeatureRow { Features = data.Train.AsSpan(r * d, d).ToArray() }).ToList());
         var optimisation = context.Diffusion().OptimizeSchedule(trained, new ScheduleOptimizationOptions
         {
-            Nfe = settings.Nfe, Seed = settings.Seed, SelectionRows = 512, ReportRows = 1024, ReferenceSteps = 1000, OptimizerRows = 256,
-            PathMetricSamples = 768, CandidateLevels = 32, CancellationToken = cancellationToken,
+            Nfe = settings.Nfe, Seed = settings.Seed, SelectionRows = 512, ReportRows = 512, ReferenceSteps = 400, OptimizerRows = 256,
+            PathMetricSamples = 768, CandidateLevels = 24, CancellationToken = cancellationToken,
             Progress = new SyncProgress<ScheduleOptimizationProgress>(p => progress?.Report(new DemoProgress("optimise", p.Total == 0 ? 0 : (double)p.Completed / p.Total, p.Stage))),
         }).Optimize(trainView);
         optimizeClock.Stop();
@@ -105,17 +105,26 @@ public static class DemoRunner
 
         // 4. Error against NFE: the default plan family and the optimised family (its path, grid and solver) at each NFE.
         var chosenSchedule = report.ChosenPlan.Schedule;
-        var grid = report.Chosen.Grid == SamplingGridKind.DynamicProgramming ? SamplingGridKind.EqualLength : report.Chosen.Grid;
         var metric = new DenoiserPathMetric(trained.Denoiser, Standardise(data.Train, scaler), samples: 512, seed: settings.Seed);
         var speed = GaussianPathKineticCost.Speed(metric, chosenSchedule);
         double top = report.ChosenPlan.TopNoiseLevel;
+        StepGridOptimizer? programme = null;   // a dynamic-programming grid is re-solved at each NFE on the same measured step errors
+        if (report.Chosen.Grid == SamplingGridKind.DynamicProgramming)
+        {
+            const int levels = 32;
+            const double bottom = 0.002;
+            var candidates = Enumerable.Range(0, levels).Select(i => top * Math.Pow(bottom / top, i / (double)(levels - 1))).ToArray();
+            programme = new StepGridOptimizer(trained, chosenSchedule, report.Chosen.Sampler, candidates,
+                new StepGridOptimizerOptions { Rows = 256, Seed = settings.Seed }, cancellationToken);
+        }
         var curve = new List<DemoNfePoint>();
         foreach (int nfe in CurveNfe)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var plain = trained.DefaultSamplingPlan(SamplingPlan.StepsForNfe(GenerateSamplerKind.Heun, nfe));
             var tuned = nfe == settings.Nfe ? report.ChosenPlan
-                : SamplingPlan.Create(chosenSchedule, grid, report.Chosen.Sampler, nfe, top, speed: speed);
+                : programme is not null ? programme.Optimize(nfe).Plan
+                : SamplingPlan.Create(chosenSchedule, report.Chosen.Grid, report.Chosen.Sampler, nfe, top, speed: speed);
             curve.Add(new DemoNfePoint(plain.Nfe, error.Measure(plain).Rms, error.Measure(tuned).Rms));
         }
         progress?.Report(new DemoProgress("evaluate", 1));
