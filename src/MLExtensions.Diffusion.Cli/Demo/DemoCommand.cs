@@ -8,11 +8,12 @@ namespace MLExtensions.Diffusion.Cli.Demo;
 /// <summary>
 /// <c>mldiffusion demo</c>: the README's main job. Trains a small model on the embedded penguins data, fits the sampling
 /// plan, compares plans and baselines on held-out rows in one table, and writes the model, the sampler ONNX and figures.
-/// Exit codes: 0 done, 2 bad option value, 3 the output folder cannot be written, 130 cancelled (nothing written).
+/// Exit codes: 0 done, 1 bad option value (System.CommandLine's parse error, with the message), 3 the output folder cannot
+/// be written, 130 cancelled (nothing written).
 /// </summary>
 public static class DemoCommand
 {
-    public const int ExitOk = 0, ExitBadOption = 2, ExitOutput = 3, ExitCancelled = 130;
+    public const int ExitOk = 0, ExitBadOption = 1, ExitOutput = 3, ExitCancelled = 130;
 
     public static Command Create()
     {
@@ -23,7 +24,7 @@ public static class DemoCommand
         };
         var steps = new Option<int>("--steps")
         {
-            Description = $"Training steps (batch 128); at least 10. Default {DemoRunner.DefaultSteps}.",
+            Description = "Most training steps (batch 128, network 128 x 3; early stopping on a validation share of the training rows); at least 10.",
             DefaultValueFactory = _ => DemoRunner.DefaultSteps,
         };
         steps.Validators.Add(r =>
@@ -33,7 +34,7 @@ public static class DemoCommand
         });
         var seed = new Option<int>("--seed")
         {
-            Description = "Seed of training, latents and metrics (the held-out split is fixed). Default 1.",
+            Description = "Seed of training, latents and metrics (the held-out split is fixed).",
             DefaultValueFactory = _ => 1,
         };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON on stdout (no progress bars, no table)." };
@@ -133,7 +134,8 @@ public static class DemoCommand
     {
         var c = CultureInfo.InvariantCulture;
         AnsiConsole.MarkupLine($"Penguins: {r.TotalRows} rows, {r.DroppedRows} dropped for missing cells; seeded 20 % split: " +
-            $"{r.TrainRows} training rows, {r.HeldOutRows} held out. Trained {r.TrainingSteps} steps in {r.TrainingSeconds.ToString("F1", c)} s " +
+            $"{r.TrainRows} training rows, {r.HeldOutRows} held out. Trained {r.TrainingSteps} steps" +
+            (r.StoppedEarly ? " (stopped early on a 20 % validation share of the training rows)" : "") + $", kept step {r.BestStep}, in {r.TrainingSeconds.ToString("F1", c)} s " +
             $"(final loss {r.FinalLoss.ToString("F3", c)}); plan fitted in {r.OptimizeSeconds.ToString("F1", c)} s.");
         var table = new Table().Title($"Held-out comparison at NFE {r.Nfe} (distances in per-feature std units; lower is better)");
         foreach (var h in new[] { "source", "sliced W2", "MMD^2", "disc. RMS", "c2", "efficiency", "NFE", "rows/s" })

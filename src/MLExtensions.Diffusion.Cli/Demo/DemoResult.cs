@@ -11,6 +11,6 @@ public sealed record DemoNfePoint(int Nfe, double DefaultRms, double OptimisedRm
 
 /// <summary>What the demo measured and wrote (also saved as demo.json in the output folder).</summary>
 public sealed record DemoResult(
-    int TotalRows, int DroppedRows, int TrainRows, int HeldOutRows, int TrainingSteps, double TrainingSeconds, double FinalLoss,
+    int TotalRows, int DroppedRows, int TrainRows, int HeldOutRows, int TrainingSteps, int BestStep, bool StoppedEarly, double TrainingSeconds, double FinalLoss,
     int Nfe, string DefaultPlan, string OptimisedPlan, double OptimizeSeconds, IReadOnlyList<DemoRow> Table, IReadOnlyList<DemoNfePoint> ErrorVsNfe,
     IReadOnlyDictionary<string, double> PathKineticCosts, IReadOnlyList<string> Files, double TotalSeconds);
