@@ -134,6 +134,21 @@ public sealed class DemoCommandTests : IClassFixture<DemoCommandTests.DemoRun>
     }
 
     [Fact]
+    public void An_output_path_that_is_a_file_is_refused_with_its_exit_code()
+    {
+        string file = Path.GetTempFileName();
+        try
+        {
+            Assert.Equal(DemoCommand.ExitOutput, DemoCommand.Execute(file, steps: 50, seed: 1, json: true, CancellationToken.None));
+            Assert.Equal(0, new FileInfo(file).Length);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public void Cancelling_leaves_no_output_behind()
     {
         string folder = Path.Combine(Path.GetTempPath(), "mldiffusion-demo-cancel-" + Guid.NewGuid().ToString("N"));

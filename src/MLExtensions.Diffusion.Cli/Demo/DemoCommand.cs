@@ -113,6 +113,11 @@ public static class DemoCommand
             else Print(result, target);
             return ExitOk;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"mldiffusion demo: cannot write into '{target}': {e.Message} Pass a writable folder with --out.");
+            return ExitOutput;
+        }
         catch (OperationCanceledException)
         {
             Console.Error.WriteLine("mldiffusion demo: cancelled; no output was written.");

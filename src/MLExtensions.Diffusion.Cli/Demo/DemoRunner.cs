@@ -56,14 +56,12 @@ public static class DemoRunner
 
         // 2. Fit the sampling plan at the NFE budget.
         var optimizeClock = Stopwatch.StartNew();
-        var trainView = context.Data.LoadFromEnumerable(Enumerable.Range(0, data.TrainRows)
-            .Select(r => new FeatureRow { Features = data.Train.AsSpan(r * d, d).ToArray() }).ToList());
         var optimisation = context.Diffusion().OptimizeSchedule(trained, new ScheduleOptimizationOptions
         {
             Nfe = settings.Nfe, Seed = settings.Seed, SelectionRows = 512, ReportRows = 512, ReferenceSteps = 400, OptimizerRows = 256,
             PathMetricSamples = 768, CandidateLevels = 24, CancellationToken = cancellationToken,
             Progress = new SyncProgress<ScheduleOptimizationProgress>(p => progress?.Report(new DemoProgress("optimise", p.Total == 0 ? 0 : (double)p.Completed / p.Total, p.Stage))),
-        }).Optimize(trainView);
+        }).Optimize(view);
         optimizeClock.Stop();
         var report = optimisation.Report;
         var optimised = optimisation.Model;
