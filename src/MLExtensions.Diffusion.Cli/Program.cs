@@ -28,7 +28,7 @@ namespace MLExtensions.Diffusion.Cli
             root.Subcommands.Add(Commands.Search(context));
             root.Subcommands.Add(Commands.Likelihood(context));
             root.Subcommands.Add(Commands.Export(context));
-            // demo: root.Subcommands.Add(Demo.DemoCommand.Create());
+            root.Subcommands.Add(Demo.DemoCommand.Create());
             return root;
         }
     }
