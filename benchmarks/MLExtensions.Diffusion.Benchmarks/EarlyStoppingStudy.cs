@@ -18,9 +18,9 @@ internal static class EarlyStoppingStudy
     {
         var c = CultureInfo.InvariantCulture;
         int seeds = args.Length > 1 ? int.Parse(args[1], c) : 3;
-        string root = Path.Combine(FindRepositoryRoot(), "models", "penguins");
-        var train = ReadCsv(Path.Combine(root, "train.csv"), 4);
-        var held = ReadCsv(Path.Combine(root, "heldout.csv"), 4);
+        string root = Path.Combine(ShippedData.ModelsFolder(), "penguins");
+        var train = ShippedData.ReadCsv(Path.Combine(root, "train.csv"), 4);
+        var held = ShippedData.ReadCsv(Path.Combine(root, "heldout.csv"), 4);
         const int d = 4;
         var ml = new MLContext(seed: 1);
         var view = ml.Data.LoadFromEnumerable(Enumerable.Range(0, train.Length / d).Select(r => new Row(train.AsSpan(r * d, d).ToArray())).ToList(),
@@ -54,7 +54,7 @@ internal static class EarlyStoppingStudy
                 mean.Add(scores.Average());
                 max.Add(scores.Max());
                 var (mu, sd) = (model.FeatureScaler.Mean.ToArray(), model.FeatureScaler.Scale.ToArray());
-                w2.Add(SlicedWasserstein.W2(Standardise(model.Generate(1000, seed: 7), mu, sd), Standardise(held, mu, sd), d, 128, new Random(99)));
+                w2.Add(SlicedWasserstein.W2(ShippedData.Standardise(model.Generate(1000, seed: 7), mu, sd), ShippedData.Standardise(held, mu, sd), d, 128, new Random(99)));
             }
             Console.WriteLine($"| {name} | {taken.Average():F0} | {mean.Average():F3} +- {Sd(mean):F3} | {max.Average():F2} +- {Sd(max):F2} | {w2.Average():F4} +- {Sd(w2):F4} |");
         }
@@ -103,36 +103,6 @@ internal static class EarlyStoppingStudy
         if (v.Count < 2) return 0;
         double m = v.Average();
         return Math.Sqrt(v.Sum(x => (x - m) * (x - m)) / (v.Count - 1));
-    }
-
-    private static double[] Standardise(float[] rows, double[] mean, double[] std)
-    {
-        int d = mean.Length;
-        var z = new double[rows.Length];
-        for (int i = 0; i < z.Length; i++) z[i] = (rows[i] - mean[i % d]) / std[i % d];
-        return z;
-    }
-
-    private static float[] ReadCsv(string path, int d)
-    {
-        var values = new List<float>();
-        foreach (string line in File.ReadAllLines(path).Skip(1))
-        {
-            var cells = line.Split(',');
-            if (cells.Length < d) continue;
-            var row = new float[d];
-            bool ok = true;
-            for (int j = 0; j < d && ok; j++) ok = float.TryParse(cells[j], NumberStyles.Float, CultureInfo.InvariantCulture, out row[j]) && float.IsFinite(row[j]);
-            if (ok) values.AddRange(row);
-        }
-        return values.ToArray();
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (Directory.Exists(Path.Combine(dir.FullName, "models", "penguins"))) return dir.FullName;
-        throw new DirectoryNotFoundException("models/ not found above the program's folder.");
     }
 
     private sealed class Row(float[] features)

@@ -23,17 +23,17 @@ internal static class FeatureTransformStudy
     {
         var c = CultureInfo.InvariantCulture;
         int seeds = args.Length > 1 ? int.Parse(args[1], c) : 3;
-        string root = FindModels();
+        string root = ShippedData.ModelsFolder();
         var ml = new MLContext(seed: 1);
         Console.WriteLine($"feature-transforms: {seeds} training seeds; {GeneratedRows} generated rows; sliced W2 ({Projections} directions) and MMD^2 to heldout.csv in the training split's standardised units; mean +- sd over seeds");
         foreach (string name in new[] { "penguins", "mixture" })
         {
             var shipped = DiffusionModelArchive.Load(Path.Combine(root, name, "model.zip"));
             int d = shipped.Dimension;
-            var train = ReadCsv(Path.Combine(root, name, "train.csv"), d);
-            var held = ReadCsv(Path.Combine(root, name, "heldout.csv"), d);
+            var train = ShippedData.ReadCsv(Path.Combine(root, name, "train.csv"), d);
+            var held = ShippedData.ReadCsv(Path.Combine(root, name, "heldout.csv"), d);
             var (mean, std) = Moments(train, d);
-            var heldZ = Standardise(held, mean, std);
+            var heldZ = ShippedData.Standardise(held, mean, std);
             var view = ml.Data.LoadFromEnumerable(Enumerable.Range(0, train.Length / d).Select(r => new Row(train.AsSpan(r * d, d).ToArray())).ToList(),
                 SchemaDefinition.Create(typeof(Row)).With(d));
             Console.WriteLine();
@@ -41,7 +41,7 @@ internal static class FeatureTransformStudy
             Console.WriteLine();
             Console.WriteLine("| source | held-out sliced W2 | held-out MMD^2 | training s |");
             Console.WriteLine("| --- | ---: | ---: | ---: |");
-            var floorZ = Standardise(train, mean, std);
+            var floorZ = ShippedData.Standardise(train, mean, std);
             Console.WriteLine($"| train split (floor) | {SlicedW2(floorZ, heldZ, d):F4} | {MaximumMeanDiscrepancy.UnbiasedSquared(floorZ, heldZ, d):F5} | |");
             foreach (var scaling in new[] { FeatureScaling.PerFeature, FeatureScaling.QuantileNormal })
             {
@@ -57,7 +57,7 @@ internal static class FeatureTransformStudy
                     var clock = Stopwatch.StartNew();
                     var model = ml.Diffusion().Trainers.ScoreMatching(options).Fit(view);
                     seconds += clock.Elapsed.TotalSeconds;
-                    var generated = Standardise(model.Generate(GeneratedRows, seed: 7), mean, std);
+                    var generated = ShippedData.Standardise(model.Generate(GeneratedRows, seed: 7), mean, std);
                     w2.Add(SlicedW2(generated, heldZ, d));
                     mmd.Add(MaximumMeanDiscrepancy.UnbiasedSquared(generated, heldZ, d));
                 }
@@ -84,37 +84,6 @@ internal static class FeatureTransformStudy
         for (int i = 0; i < rows.Length; i++) std[i % d] += (rows[i] - mean[i % d]) * (rows[i] - mean[i % d]) / n;
         for (int j = 0; j < d; j++) std[j] = Math.Sqrt(std[j]);
         return (mean, std);
-    }
-
-    private static double[] Standardise(float[] rows, double[] mean, double[] std)
-    {
-        int d = mean.Length;
-        var z = new double[rows.Length];
-        for (int i = 0; i < z.Length; i++) z[i] = (rows[i] - mean[i % d]) / std[i % d];
-        return z;
-    }
-
-    /// <summary>The rows of a CSV with a header, skipping rows with an empty or unparsable cell.</summary>
-    private static float[] ReadCsv(string path, int d)
-    {
-        var values = new List<float>();
-        foreach (string line in File.ReadAllLines(path).Skip(1))
-        {
-            var cells = line.Split(',');
-            if (cells.Length < d) continue;
-            var row = new float[d];
-            bool ok = true;
-            for (int j = 0; j < d && ok; j++) ok = float.TryParse(cells[j], NumberStyles.Float, CultureInfo.InvariantCulture, out row[j]) && float.IsFinite(row[j]);
-            if (ok) values.AddRange(row);
-        }
-        return values.ToArray();
-    }
-
-    private static string FindModels()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (Directory.Exists(Path.Combine(dir.FullName, "models", "penguins"))) return Path.Combine(dir.FullName, "models");
-        throw new DirectoryNotFoundException("models/ not found above the program's folder.");
     }
 
     private sealed class Row(float[] features)

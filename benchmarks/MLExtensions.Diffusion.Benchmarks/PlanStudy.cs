@@ -29,19 +29,19 @@ internal static class PlanStudy
         var c = CultureInfo.InvariantCulture;
         int rows = args.Length > 1 ? int.Parse(args[1], c) : 10000;
         int[] budgets = args.Length > 2 ? args[2].Split(',').Select(s => int.Parse(s, c)).ToArray() : [3, 5, 7, 9, 11, 13, 15];
-        string root = FindModels();
+        string root = ShippedData.ModelsFolder();
         var ml = new MLContext(seed: 1);
         foreach (string name in new[] { "penguins", "mixture" })
         {
             var clock = Stopwatch.StartNew();
             var model = DiffusionModelArchive.Load(Path.Combine(root, name, "model.zip"));
             int d = model.Dimension;
-            var train = ReadCsv(Path.Combine(root, name, "train.csv"), d);
-            var held = DiffusionEvaluatorStandardise(ReadCsv(Path.Combine(root, name, "heldout.csv"), d), model);
+            var train = ShippedData.ReadCsv(Path.Combine(root, name, "train.csv"), d);
+            var held = ShippedData.Standardise(ShippedData.ReadCsv(Path.Combine(root, name, "heldout.csv"), d), model.FeatureScaler.Mean, model.FeatureScaler.Scale);
             var trainView = ml.Data.LoadFromEnumerable(Enumerable.Range(0, train.Length / d).Select(r => new Row(train.AsSpan(r * d, d).ToArray())).ToList(),
                 SchemaDefinition.Create(typeof(Row)).With(d));
             var measure = new DiscretisationError(model, rows, seed: 20260, referenceSteps: 1000);
-            var zTrain = DiffusionEvaluatorStandardise(train, model);
+            var zTrain = ShippedData.Standardise(train, model.FeatureScaler.Mean, model.FeatureScaler.Scale);
             var metric = new DenoiserPathMetric(model.Denoiser, zTrain, 2048, seed: 5);
             var fitted = GaussianPathGeodesic.Fit(metric);
             var ot = new GaussianOtSchedule(Math.Sqrt(GaussianDataPathMetric.FromData(zTrain, d).Eigenvalues.Average()));
@@ -149,26 +149,6 @@ internal static class PlanStudy
         return Math.Sqrt(sum / (a.Length / d));
     }
 
-    private static double[] DiffusionEvaluatorStandardise(float[] rows, DiffusionModel model)
-    {
-        int d = model.Dimension;
-        var z = new double[rows.Length];
-        for (int i = 0; i < z.Length; i++) z[i] = (rows[i] - model.FeatureScaler.Mean[i % d]) / model.FeatureScaler.Scale[i % d];
-        return z;
-    }
-
-    private static float[] ReadCsv(string path, int d) =>
-        File.ReadAllLines(path).Skip(1).Where(l => l.Length > 0)
-            .SelectMany(l => l.Split(',').Take(d).Select(v => float.Parse(v, CultureInfo.InvariantCulture))).ToArray();
-
-    internal static string FindModels()
-    {
-        foreach (string start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-                if (Directory.Exists(Path.Combine(dir.FullName, "models", "penguins"))) return Path.Combine(dir.FullName, "models");
-        throw new DirectoryNotFoundException("models/ not found above the program's folder or the working directory.");
-    }
-
     private sealed class Row(float[] features)
     {
         public float[] Features { get; set; } = features;
@@ -196,7 +176,7 @@ internal static class DefaultGridStudy
     {
         var c = CultureInfo.InvariantCulture;
         int[] budgets = [3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 25];
-        string root = PlanStudy.FindModels();
+        string root = ShippedData.ModelsFolder();
         Console.WriteLine("| model | seed | grid | " + string.Join(" | ", budgets.Select(n => $"NFE {n}")) + " | monotone |");
         Console.WriteLine("| --- | ---: | --- | " + string.Join(" | ", budgets.Select(_ => "---:")) + " | --- |");
         foreach (string name in new[] { "penguins", "mixture" })

@@ -21,7 +21,7 @@ internal static class ScheduleTunerStudy
         var c = CultureInfo.InvariantCulture;
         int seeds = args.Length > 1 ? int.Parse(args[1], c) : 5;
         int nfe = args.Length > 2 ? int.Parse(args[2], c) : 7;
-        string folder = Path.Combine(PlanStudy.FindModels(), "penguins");
+        string folder = Path.Combine(ShippedData.ModelsFolder(), "penguins");
         var ml = new MLContext(seed: 1);
         var model = ml.Diffusion().LoadModel(Path.Combine(folder, "model.zip"));
         int d = model.Dimension;
