@@ -85,25 +85,16 @@ public static partial class CliApp
             }
         };
 
-    /// <summary>Writes a file atomically: a temporary file in the same folder, then a move over the target.</summary>
-    internal static void WriteAtomic(string path, Action<string> writeTo)
+    /// <summary>Writes a file atomically (the library's AtomicFile: a temporary file in the same folder, flushed, then moved
+    /// over the target); a missing output folder is a user error.</summary>
+    internal static void WriteAtomic(string path, Action<Stream> write)
     {
-        string full = Path.GetFullPath(path);
-        string dir = Path.GetDirectoryName(full)!;
+        string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         if (!Directory.Exists(dir)) throw new CliException($"The output folder '{dir}' does not exist.");
-        string temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            writeTo(temp);
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        MLExtensions.Diffusion.IO.AtomicFile.Write(path, write);
     }
 
-    internal static void WriteTextAtomic(string path, string text) => WriteAtomic(path, t => File.WriteAllText(t, text));
+    internal static void WriteTextAtomic(string path, string text) => WriteAtomic(path, stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(text)));
 
     internal static DiffusionModel LoadModel(MLContext ml, string path)
     {

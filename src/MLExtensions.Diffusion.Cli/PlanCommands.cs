@@ -120,7 +120,7 @@ internal static class PlanCommands
             plot.YLabel("held-out (test) sliced W2");
             plot.Title($"{ok.Count} trials, {p.GetValue(tuner)} tuner, loss {p.GetValue(loss)}");
             plot.ShowLegend(Alignment.UpperRight);
-            CliApp.WriteAtomic(Path.Combine(dir, "pareto.png"), tmp => File.WriteAllBytes(tmp, plot.GetImageBytes(800, 500, ImageFormat.Png)));
+            CliApp.WriteAtomic(Path.Combine(dir, "pareto.png"), stream => stream.Write(plot.GetImageBytes(800, 500, ImageFormat.Png)));
             if (p.GetValue(json))
                 ctx.Out.WriteLine(CliApp.Json(new
                 {

@@ -6,7 +6,7 @@ namespace MLExtensions.Diffusion.IO;
 /// failure the temporary file is deleted and the target left as it was. A process killed mid-write leaves its temporary
 /// file behind, so every successful write of a target deletes that target's leftovers last written more than
 /// <see cref="StaleTemporaryFileAge"/> ago (younger ones may belong to a write still running in another process).
-/// Used by the model, chain and search-result files.
+/// Used by the model, chain, ONNX and search-result files and by the mldiffusion CLI's outputs.
 /// </summary>
 internal static class AtomicFile
 {

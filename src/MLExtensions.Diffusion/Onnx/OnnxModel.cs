@@ -51,27 +51,6 @@ public sealed class OnnxModel
         string directory = Path.GetDirectoryName(full) ?? throw new ArgumentException($"'{path}' has no directory.", nameof(path));
         if (!Directory.Exists(directory))
             throw new DirectoryNotFoundException($"Cannot save ONNX model to '{full}': directory '{directory}' does not exist.");
-        string temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                stream.Write(_bytes);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            try
-            {
-                File.Delete(temp);
-            }
-            catch (IOException)
-            {
-                // Best effort: the original exception matters more.
-            }
-            throw;
-        }
+        IO.AtomicFile.Write(full, stream => stream.Write(_bytes));
     }
 }
