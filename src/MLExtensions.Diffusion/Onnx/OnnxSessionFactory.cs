@@ -119,7 +119,8 @@ public static class OnnxSessionFactory
                 catch (OnnxRuntimeException ex)
                 {
                     throw new InvalidOperationException(
-                        $"The TensorRT execution provider could not start on device {settings.DeviceId}: {ex.Message}. {GpuBuildHint}", ex);
+                        $"OnnxExecutionProvider.TensorRt: the TensorRT execution provider could not start on device {settings.DeviceId} " +
+                        $"({ex.Message}): {CudaLibraryProbe.Explain()}, and TensorRT 10 for this provider. Install them, or choose OnnxExecutionProvider.Cpu or Auto.", ex);
                 }
                 // Nodes TensorRT does not take run on CUDA rather than on the CPU.
                 AppendCuda(options, settings.DeviceId, "TensorRt");
@@ -139,7 +140,7 @@ public static class OnnxSessionFactory
                 catch (OnnxRuntimeException ex)
                 {
                     Warn(settings, $"ONNX Runtime: the CUDA execution provider did not start on device {settings.DeviceId} " +
-                                   $"({ex.Message}); running on the CPU.");
+                                   $"({ex.Message}): {CudaLibraryProbe.Explain()}; running on the CPU.");
                     return OnnxExecutionProvider.Cpu;
                 }
         }
@@ -162,7 +163,8 @@ public static class OnnxSessionFactory
         catch (OnnxRuntimeException ex)
         {
             throw new InvalidOperationException(
-                $"OnnxExecutionProvider.{requested}: the CUDA execution provider could not start on device {deviceId}: {ex.Message}. {GpuBuildHint}", ex);
+                $"OnnxExecutionProvider.{requested}: the CUDA execution provider could not start on device {deviceId} ({ex.Message}): " +
+                $"{CudaLibraryProbe.Explain()}. Install them, or choose OnnxExecutionProvider.Cpu or Auto.", ex);
         }
     }
 

@@ -56,6 +56,56 @@ public class OnnxExecutionProviderTests
         Assert.Contains("CPUExecutionProvider", e.Message);
     }
 
+    /// <summary>The GPU native package (built with -p:OnnxRuntimeFlavor=Gpu) on a machine without the CUDA libraries, as in CI.</summary>
+    private static bool GpuBuildWithoutCuda =>
+        OnnxSessionFactory.AvailableProviders.Contains("CUDAExecutionProvider") && CudaLibraryProbe.MissingLibrary() is not null;
+
+    [Fact]
+    public void TheBuildFlavourLoadsItsNativeLibrary()
+    {
+#if ONNXRUNTIME_GPU
+        Assert.Contains("CUDAExecutionProvider", OnnxSessionFactory.AvailableProviders);
+        Assert.Contains("TensorrtExecutionProvider", OnnxSessionFactory.AvailableProviders);
+#else
+        Assert.DoesNotContain("CUDAExecutionProvider", OnnxSessionFactory.AvailableProviders);
+#endif
+    }
+
+    [Fact]
+    public void GpuBuildWithoutCudaFallsBackUnderAutoWithOneWarningNamingTheMissingLibrary()
+    {
+        if (!GpuBuildWithoutCuda) return;
+        string missing = CudaLibraryProbe.MissingLibrary()!;
+        Assert.Matches(@"^lib\w+\.so\.\d+$", missing);
+        var warnings = new List<string>();
+        var settings = new OnnxSessionSettings { ExecutionProvider = OnnxExecutionProvider.Auto, Warning = warnings.Add };
+        using var session = OnnxSessionFactory.Create(TinyModel(), settings);
+        var warning = Assert.Single(warnings);
+        Assert.Contains(missing, warning);
+        Assert.Contains("running on the CPU", warning);
+        Assert.Contains("CUDA 13", warning);
+
+        // The session really runs (on the CPU): y = x + 1.
+        using var input = Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(new float[] { 1f, 2f }, new long[] { 1, 2 });
+        using var outputs = session.Run(new Microsoft.ML.OnnxRuntime.RunOptions(), ["x"], [input], ["y"]);
+        Assert.Equal(new float[] { 2f, 3f }, outputs[0].GetTensorDataAsSpan<float>().ToArray());
+    }
+
+    [Theory]
+    [InlineData(OnnxExecutionProvider.Cuda, "Cuda")]
+    [InlineData(OnnxExecutionProvider.TensorRt, "TensorRt")]
+    public void GpuBuildWithoutCudaFailsExplicitGpuProvidersSayingWhatToInstall(OnnxExecutionProvider provider, string name)
+    {
+        if (!GpuBuildWithoutCuda) return;
+        var settings = new OnnxSessionSettings { ExecutionProvider = provider };
+        var e = Assert.Throws<InvalidOperationException>(() => OnnxSessionFactory.Create(TinyModel(), settings));
+        Assert.Contains($"OnnxExecutionProvider.{name}", e.Message);
+        Assert.Contains(CudaLibraryProbe.MissingLibrary()!, e.Message);
+        Assert.Contains("CUDA 13", e.Message);
+        Assert.Contains("cuDNN 9", e.Message);
+        Assert.Contains("Install", e.Message);
+    }
+
     [Fact]
     public void InvalidSettingsAreRejected()
     {
