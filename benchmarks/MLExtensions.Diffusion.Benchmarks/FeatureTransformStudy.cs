@@ -3,6 +3,9 @@ using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLExtensions.Diffusion.MLNet;
+using MLExtensions.Diffusion.Features;
+using MLExtensions.Diffusion.Models;
+using MLExtensions.Diffusion.Plans;
 using MLExtensions.Diffusion.Transport;
 
 namespace MLExtensions.Diffusion.Benchmarks;
@@ -28,7 +31,7 @@ internal static class FeatureTransformStudy
         Console.WriteLine($"feature-transforms: {seeds} training seeds; {GeneratedRows} generated rows; sliced W2 ({Projections} directions) and MMD^2 to heldout.csv in the training split's standardised units; mean +- sd over seeds");
         foreach (string name in new[] { "penguins", "mixture" })
         {
-            var shipped = DiffusionModelArchive.Load(Path.Combine(root, name, "model.zip"));
+            var shipped = DiffusionModel.Load(Path.Combine(root, name, "model.zip"));
             int d = shipped.Dimension;
             var train = ShippedData.ReadCsv(Path.Combine(root, name, "train.csv"), d);
             var held = ShippedData.ReadCsv(Path.Combine(root, name, "heldout.csv"), d);

@@ -2,6 +2,9 @@ using System.Diagnostics;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLExtensions.Diffusion.MLNet;
+using MLExtensions.Diffusion.Features;
+using MLExtensions.Diffusion.Models;
+using MLExtensions.Diffusion.Plans;
 
 namespace MLExtensions.Diffusion.Benchmarks;
 
@@ -31,7 +34,7 @@ internal static class GenerateBenchmark
         // Memory first, while the process is fresh: one stream of `large` rows at batch 4096 (graph engine), the process's
         // figures read at ten checkpoints without disturbing it (no forced GC, no sampling between checkpoints; the peak
         // working set is the kernel's high-water mark). Flat memory: the figures stop growing once the stream runs.
-        var penguins = DiffusionModelArchive.Load(Path.Combine(root, "models", "penguins", "model.zip"));
+        var penguins = DiffusionModel.Load(Path.Combine(root, "models", "penguins", "model.zip"));
         Console.WriteLine();
         Console.WriteLine($"Memory while streaming {large} rows through mlContext.Diffusion().Generate (penguins, graph engine, batch 4096):");
         Console.WriteLine($"{"rows done",12} {"seconds",8} {"rows/s",10} {"WS MB",8} {"peak WS MB",11} {"private MB",11} {"heap MB",8} {"B/row",6} {"GCs 0/1/2",10} {"JIT methods",12}");
@@ -48,7 +51,7 @@ internal static class GenerateBenchmark
         Console.WriteLine($"{"model",9} {"d",2} {"batch",6} {"(a) graph",10} {"(b) host",10} {"(c) C#",10} {"a/b",6} {"a/b min-max",12} {"a/c",6} {"a/c min-max",12}");
         foreach (string name in new[] { "penguins", "mixture" })
         {
-            var model = name == "penguins" ? penguins : DiffusionModelArchive.Load(Path.Combine(root, "models", name, "model.zip"));
+            var model = name == "penguins" ? penguins : DiffusionModel.Load(Path.Combine(root, "models", name, "model.zip"));
             foreach (int batch in new[] { 256, 4096, 65536 })
             {
                 var engines = new[] { GenerateEngine.OnnxGraph, GenerateEngine.OnnxHostLoop, GenerateEngine.CSharp };

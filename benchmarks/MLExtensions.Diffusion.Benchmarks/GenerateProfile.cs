@@ -3,6 +3,9 @@ using System.Text.Json;
 using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
 using MLExtensions.Diffusion.MLNet;
+using MLExtensions.Diffusion.Features;
+using MLExtensions.Diffusion.Models;
+using MLExtensions.Diffusion.Plans;
 using MLExtensions.Diffusion.Samplers;
 
 namespace MLExtensions.Diffusion.Benchmarks;
@@ -23,7 +26,7 @@ internal static class GenerateProfile
     {
         int batch = args.Length > 1 ? int.Parse(args[1]) : 1024;
         int threads = args.Length > 2 ? int.Parse(args[2]) : 1;
-        var model = DiffusionModelArchive.Load(Path.Combine(GenerateBenchmark.FindRepositoryRoot(), "models", "penguins", "model.zip"));
+        var model = DiffusionModel.Load(Path.Combine(GenerateBenchmark.FindRepositoryRoot(), "models", "penguins", "model.zip"));
         int d = model.Dimension;
         Console.WriteLine($"penguins (d = {d}), Heun {Steps} steps = {Nfe} NFE, batch {batch}, ONNX Runtime intra-op threads {threads}");
         var graph = model.ExportSamplerOnnx(new HeunSampler(), Steps).Model.ToBytes();

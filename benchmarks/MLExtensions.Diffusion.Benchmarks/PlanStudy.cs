@@ -3,6 +3,9 @@ using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLExtensions.Diffusion.MLNet;
+using MLExtensions.Diffusion.Features;
+using MLExtensions.Diffusion.Models;
+using MLExtensions.Diffusion.Plans;
 using MLExtensions.Diffusion.Schedules;
 using MLExtensions.Diffusion.Thermodynamics;
 using MLExtensions.Diffusion.Transport;
@@ -34,7 +37,7 @@ internal static class PlanStudy
         foreach (string name in new[] { "penguins", "mixture" })
         {
             var clock = Stopwatch.StartNew();
-            var model = DiffusionModelArchive.Load(Path.Combine(root, name, "model.zip"));
+            var model = DiffusionModel.Load(Path.Combine(root, name, "model.zip"));
             int d = model.Dimension;
             var train = ShippedData.ReadCsv(Path.Combine(root, name, "train.csv"), d);
             var held = ShippedData.Standardise(ShippedData.ReadCsv(Path.Combine(root, name, "heldout.csv"), d), model.FeatureScaler.Mean, model.FeatureScaler.Scale);
@@ -181,7 +184,7 @@ internal static class DefaultGridStudy
         Console.WriteLine("| --- | ---: | --- | " + string.Join(" | ", budgets.Select(_ => "---:")) + " | --- |");
         foreach (string name in new[] { "penguins", "mixture" })
         {
-            var model = DiffusionModelArchive.Load(Path.Combine(root, name, "model.zip"));
+            var model = DiffusionModel.Load(Path.Combine(root, name, "model.zip"));
             double top = model.TrainedNoiseLevelRange.High;
             var grids = new List<(string Label, Func<int, SamplingPlan> Make)>();
             foreach (double rho in new[] { 3.0, 5.0, 7.0 })

@@ -18,6 +18,9 @@ using Microsoft.ML.Data;
 using MLExtensions.Diffusion.Denoisers;
 using MLExtensions.Diffusion.Evaluation;
 using MLExtensions.Diffusion.MLNet;
+using MLExtensions.Diffusion.Features;
+using MLExtensions.Diffusion.Models;
+using MLExtensions.Diffusion.Plans;
 
 const int D = 4;
 var clock = Stopwatch.StartNew();

@@ -3,6 +3,9 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.ML;
 using MLExtensions.Diffusion.MLNet;
+using MLExtensions.Diffusion.Features;
+using MLExtensions.Diffusion.Models;
+using MLExtensions.Diffusion.Plans;
 using MLExtensions.Diffusion.Training;
 
 namespace MLExtensions.Diffusion.Cli;

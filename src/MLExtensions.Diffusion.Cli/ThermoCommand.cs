@@ -4,6 +4,9 @@ using System.Text;
 using Microsoft.ML;
 using MLExtensions.Diffusion.Denoisers;
 using MLExtensions.Diffusion.MLNet;
+using MLExtensions.Diffusion.Features;
+using MLExtensions.Diffusion.Models;
+using MLExtensions.Diffusion.Plans;
 using MLExtensions.Diffusion.Thermodynamics;
 
 namespace MLExtensions.Diffusion.Cli;

@@ -14,12 +14,12 @@ namespace MLExtensions.Diffusion.Onnx;
 /// <remarks>
 /// <para>Units. This is the low-level compiler: the graph runs in the units of the <see cref="NeuralDenoiser"/> it is
 /// given (the rows that denoiser was trained on) and starts from x = sigma_{times[0]} noise. For a
-/// <see cref="MLNet.DiffusionModel"/>'s <c>Denoiser</c> those are the model's standardised units
-/// z = (y - FeatureScaler.Mean) / FeatureScaler.Scale (under <see cref="MLNet.FeatureScaling.PerFeature"/>), and the start
-/// is not the model's start law (<see cref="MLNet.DiffusionModel.StartLaw"/>), so the same noise does not give
-/// <see cref="MLNet.DiffusionModel.GenerateFromNoise(ReadOnlySpan{float}, ISampler?, int?, int)"/>'s rows. For samples in data units, equal to
-/// <c>GenerateFromNoise</c> of the same latents, use <see cref="MLNet.DiffusionModel.ExportSamplerOnnx(ISampler?, int?)"/>
-/// or <see cref="MLNet.DiffusionModel.ExportSamplerOnnx(MLNet.SamplingPlan)"/>, which compile with the model's start law and
+/// <see cref="MLExtensions.Diffusion.Models.DiffusionModelParameters"/>'s <c>Denoiser</c> those are the model's standardised units
+/// z = (y - FeatureScaler.Mean) / FeatureScaler.Scale (under <see cref="MLExtensions.Diffusion.Models.FeatureScaling.PerFeature"/>), and the start
+/// is not the model's start law (<see cref="MLExtensions.Diffusion.Models.DiffusionModelParameters.StartLaw"/>), so the same noise does not give
+/// <see cref="MLExtensions.Diffusion.Models.DiffusionModelParameters.GenerateFromNoise(ReadOnlySpan{float}, ISampler?, int?, int)"/>'s rows. For samples in data units, equal to
+/// <c>GenerateFromNoise</c> of the same latents, use <see cref="MLExtensions.Diffusion.Models.DiffusionModelParameters.ExportSamplerOnnx(ISampler?, int?)"/>
+/// or <see cref="MLExtensions.Diffusion.Models.DiffusionModelParameters.ExportSamplerOnnx(Plans.SamplingPlan)"/>, which compile with the model's start law and
 /// de-standardisation built in.</para>
 /// <para>Graph signature (all float32, N symbolic):</para>
 /// <list type="bullet">
@@ -30,7 +30,7 @@ namespace MLExtensions.Diffusion.Onnx;
 /// the standard-normal draws of the noisy steps, in the order the C# sampler draws them (see
 /// <see cref="SamplerGraph.FillStepNoise"/>);</description></item>
 /// <item><description>output <c>samples</c> [N, d]: the rows at times[^1], in the denoiser's units (standardised units
-/// for a <see cref="MLNet.DiffusionModel"/>'s denoiser: map them with y = FeatureScaler.Mean + FeatureScaler.Scale z; see
+/// for a <see cref="MLExtensions.Diffusion.Models.DiffusionModelParameters"/>'s denoiser: map them with y = FeatureScaler.Mean + FeatureScaler.Scale z; see
 /// Units above).</description></item>
 /// </list>
 /// <para>Supported solvers (the same objects the C# engine runs): <see cref="EulerSampler"/>, <see cref="HeunSampler"/>,
@@ -61,7 +61,7 @@ public static class SamplerGraphCompiler
     /// <summary>Compiles <paramref name="sampler"/> run with <paramref name="denoiser"/> along <paramref name="times"/>: the
     /// graph maps <c>noise</c> to x = sigma_{times[0]} noise and returns the solver's rows at times[^1] in
     /// <paramref name="denoiser"/>'s units (for <c>DiffusionModel.Denoiser</c>: standardised units, not data units; use
-    /// <see cref="MLNet.DiffusionModel.ExportSamplerOnnx(ISampler?, int?)"/> for a graph in data units).</summary>
+    /// <see cref="MLExtensions.Diffusion.Models.DiffusionModelParameters.ExportSamplerOnnx(ISampler?, int?)"/> for a graph in data units).</summary>
     /// <param name="denoiser">The neural denoiser; its current weights are copied into the model.</param>
     /// <param name="schedule">The (m, sigma) path.</param>
     /// <param name="times">Strictly decreasing times, at least two, within [0, schedule.MaxTime]; only the last may have sigma = 0.</param>

@@ -9,6 +9,6 @@ namespace MLExtensions.Diffusion.Training;
 public readonly record struct TrainingProgress(int Step, int TotalSteps, double Loss, double LearningRate, double GradientNorm)
 {
     /// <summary>The held-out denoising loss at this step (EMA weights; see
-    /// <see cref="MLNet.ScoreMatchingOptions.ValidationFraction"/>), NaN without a validation split.</summary>
+    /// <see cref="MLExtensions.Diffusion.Models.ScoreMatchingOptions.ValidationFraction"/>), NaN without a validation split.</summary>
     public double ValidationLoss { get; init; } = double.NaN;
 }

@@ -1,7 +1,7 @@
 namespace MLExtensions.Diffusion.Training;
 
 /// <summary>What the held-out denoising loss did during a run with a validation split
-/// (<see cref="MLNet.ScoreMatchingOptions.ValidationFraction"/>).</summary>
+/// (<see cref="MLExtensions.Diffusion.Models.ScoreMatchingOptions.ValidationFraction"/>).</summary>
 /// <param name="Rows">Held-out rows.</param>
 /// <param name="BestStep">The step whose EMA weights had the lowest held-out loss: the weights the model keeps.</param>
 /// <param name="BestLoss">That loss.</param>

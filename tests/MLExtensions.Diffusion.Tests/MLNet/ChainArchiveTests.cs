@@ -3,6 +3,9 @@ using System.IO.Compression;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLExtensions.Diffusion.MLNet;
+using MLExtensions.Diffusion.Features;
+using MLExtensions.Diffusion.Models;
+using MLExtensions.Diffusion.Plans;
 using MLExtensions.Diffusion.Tests.Onnx;
 
 namespace MLExtensions.Diffusion.Tests.MLNet;

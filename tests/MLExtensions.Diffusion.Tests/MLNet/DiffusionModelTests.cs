@@ -3,6 +3,9 @@ using System.Text.Json.Nodes;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLExtensions.Diffusion.MLNet;
+using MLExtensions.Diffusion.Features;
+using MLExtensions.Diffusion.Models;
+using MLExtensions.Diffusion.Plans;
 using MLExtensions.Diffusion.Onnx;
 using MLExtensions.Diffusion.Randomness;
 using MLExtensions.Diffusion.Samplers;
@@ -227,11 +230,11 @@ public class DiffusionModelTests(DiffusionModelFixture fixture) : IClassFixture<
         byte[] graph = [1, 2, 3, 4, 5];
         const string name = "onnx/sampler-euler-5.onnx";
         DiffusionModelArchive.Save(Model, path, new Dictionary<string, byte[]> { [name] = graph });
-        var loaded = DiffusionModelArchive.Load(path);
+        var loaded = DiffusionModel.Load(path);
         Assert.Equal(graph, loaded.AdditionalEntries[name]);
         string again = NewPath("extra-again.zip");
         loaded.Save(again);
-        Assert.Equal(graph, DiffusionModelArchive.Load(again).AdditionalEntries[name]);
+        Assert.Equal(graph, DiffusionModel.Load(again).AdditionalEntries[name]);
 
         foreach (var bad in new[] { "manifest.json", DiffusionModelArchive.NetworkOnnxEntry, DiffusionModelArchive.SamplerOnnxEntry, "../x.onnx", "/abs.onnx", "a\\b", "" })
             Assert.Throws<ArgumentException>(() => DiffusionModelArchive.Save(Model, NewPath("bad.zip"), new Dictionary<string, byte[]> { [bad] = graph }));

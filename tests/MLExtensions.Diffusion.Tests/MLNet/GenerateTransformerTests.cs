@@ -2,6 +2,9 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLExtensions.Diffusion.Likelihood;
 using MLExtensions.Diffusion.MLNet;
+using MLExtensions.Diffusion.Features;
+using MLExtensions.Diffusion.Models;
+using MLExtensions.Diffusion.Plans;
 using MLExtensions.Diffusion.Onnx;
 using MLExtensions.Diffusion.Randomness;
 using MLExtensions.Diffusion.Samplers;
@@ -19,7 +22,7 @@ public class GenerateTransformerTests
 {
     private const int Steps = 5;
     private static readonly string Models = Path.Combine(FindRepositoryRoot(), "models");
-    private static readonly Lazy<DiffusionModel> Penguins = new(() => DiffusionModelArchive.Load(Path.Combine(Models, "penguins", "model.zip")));
+    private static readonly Lazy<DiffusionModel> Penguins = new(() => DiffusionModel.Load(Path.Combine(Models, "penguins", "model.zip")));
     private readonly MLContext _context = new(seed: 1);
 
     private sealed class LatentRow

@@ -2,6 +2,9 @@ using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLExtensions.Diffusion.MLNet;
+using MLExtensions.Diffusion.Features;
+using MLExtensions.Diffusion.Models;
+using MLExtensions.Diffusion.Plans;
 
 namespace MLExtensions.Diffusion.Tests.MLNet;
 
@@ -10,7 +13,7 @@ internal static class PenguinsTestData
 {
     public const int Dimension = 4;
 
-    private static readonly Lazy<DiffusionModel> LazyModel = new(() => DiffusionModelArchive.Load(Path.Combine(Folder, "model.zip")));
+    private static readonly Lazy<DiffusionModel> LazyModel = new(() => DiffusionModel.Load(Path.Combine(Folder, "model.zip")));
 
     private static readonly Lazy<float[]> LazyHeldOut = new(() => ReadCsv(Path.Combine(Folder, "heldout.csv")));
 

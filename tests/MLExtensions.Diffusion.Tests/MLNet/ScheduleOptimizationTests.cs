@@ -1,6 +1,9 @@
 using System.Text.Json.Nodes;
 using Microsoft.ML;
 using MLExtensions.Diffusion.MLNet;
+using MLExtensions.Diffusion.Features;
+using MLExtensions.Diffusion.Models;
+using MLExtensions.Diffusion.Plans;
 using MLExtensions.Diffusion.Randomness;
 using MLExtensions.Diffusion.Schedules;
 

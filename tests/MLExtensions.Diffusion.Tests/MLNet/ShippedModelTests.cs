@@ -1,6 +1,9 @@
 using System.Globalization;
 using MathNet.Numerics.LinearAlgebra;
 using MLExtensions.Diffusion.MLNet;
+using MLExtensions.Diffusion.Features;
+using MLExtensions.Diffusion.Models;
+using MLExtensions.Diffusion.Plans;
 using MLExtensions.Diffusion.Onnx;
 using MLExtensions.Diffusion.Randomness;
 using MLExtensions.Diffusion.Tests.Onnx;
@@ -21,7 +24,7 @@ public class ShippedModelTests
     public void Penguins_BeatsAFittedMultivariateGaussian_OnHeldOutSlicedW2()
     {
         const int d = 4, rows = 1000, projections = 256;
-        var model = DiffusionModelArchive.Load(Path.Combine(Models, "penguins", "model.zip"));
+        var model = DiffusionModel.Load(Path.Combine(Models, "penguins", "model.zip"));
         Assert.Equal(d, model.Dimension);
         var train = ReadCsv(Path.Combine(Models, "penguins", "train.csv"), d);
         var held = ReadCsv(Path.Combine(Models, "penguins", "heldout.csv"), d);
@@ -42,7 +45,7 @@ public class ShippedModelTests
     public void SamplerOnnx_ReproducesTheModelsGenerationForTheSameNoise(string name)
     {
         const int rows = 128;
-        var model = DiffusionModelArchive.Load(Path.Combine(Models, name, "model.zip"));
+        var model = DiffusionModel.Load(Path.Combine(Models, name, "model.zip"));
         int d = model.Dimension;
         var noise = StandardNormal.Sample(new Random(4), rows * d).Select(v => (float)v).ToArray();
         var expected = model.GenerateFromNoise(noise);

@@ -1,4 +1,7 @@
 using MLExtensions.Diffusion.MLNet;
+using MLExtensions.Diffusion.Features;
+using MLExtensions.Diffusion.Models;
+using MLExtensions.Diffusion.Plans;
 using MLExtensions.Diffusion.Schedules;
 
 namespace MLExtensions.Diffusion.Tests.MLNet;

@@ -1,6 +1,9 @@
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
 using MLExtensions.Diffusion.MLNet;
+using MLExtensions.Diffusion.Features;
+using MLExtensions.Diffusion.Models;
+using MLExtensions.Diffusion.Plans;
 using MLExtensions.Diffusion.Training;
 
 namespace MLExtensions.Diffusion.Tests.MLNet;

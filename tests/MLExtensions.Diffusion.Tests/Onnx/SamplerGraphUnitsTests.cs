@@ -1,5 +1,8 @@
 using System.Xml.Linq;
 using MLExtensions.Diffusion.MLNet;
+using MLExtensions.Diffusion.Features;
+using MLExtensions.Diffusion.Models;
+using MLExtensions.Diffusion.Plans;
 using MLExtensions.Diffusion.Onnx;
 using MLExtensions.Diffusion.Tests.MLNet;
 

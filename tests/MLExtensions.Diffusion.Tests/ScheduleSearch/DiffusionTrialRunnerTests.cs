@@ -1,5 +1,8 @@
 using Microsoft.ML;
 using MLExtensions.Diffusion.MLNet;
+using MLExtensions.Diffusion.Features;
+using MLExtensions.Diffusion.Models;
+using MLExtensions.Diffusion.Plans;
 using MLExtensions.Diffusion.ScheduleSearch;
 using MLExtensions.Diffusion.Search;
 using MLExtensions.Diffusion.Tests.MLNet;
