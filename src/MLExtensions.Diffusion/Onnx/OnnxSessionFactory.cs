@@ -108,7 +108,7 @@ public static class OnnxSessionFactory
                 return OnnxExecutionProvider.Cpu;
             case OnnxExecutionProvider.Cuda:
                 RequireProvider(available, CudaProviderName, "Cuda");
-                AppendCuda(options, settings.DeviceId, "Cuda");
+                AppendCuda(options, settings, "Cuda");
                 return OnnxExecutionProvider.Cuda;
             case OnnxExecutionProvider.TensorRt:
                 RequireProvider(available, TensorRtProviderName, "TensorRt");
@@ -123,7 +123,7 @@ public static class OnnxSessionFactory
                         $"({ex.Message}): {CudaLibraryProbe.Explain()}, and TensorRT 10 for this provider. Install them, or choose OnnxExecutionProvider.Cpu or Auto.", ex);
                 }
                 // Nodes TensorRT does not take run on CUDA rather than on the CPU.
-                AppendCuda(options, settings.DeviceId, "TensorRt");
+                AppendCuda(options, settings, "TensorRt");
                 return OnnxExecutionProvider.TensorRt;
             default:
                 if (!available.Contains(CudaProviderName))
@@ -134,7 +134,7 @@ public static class OnnxSessionFactory
                 }
                 try
                 {
-                    options.AppendExecutionProvider_CUDA(settings.DeviceId);
+                    AppendCudaProvider(options, settings);
                     return OnnxExecutionProvider.Cuda;
                 }
                 catch (OnnxRuntimeException ex)
@@ -154,11 +154,25 @@ public static class OnnxSessionFactory
                 $"{string.Join(", ", available)}. {GpuBuildHint}");
     }
 
-    private static void AppendCuda(SessionOptions options, int deviceId, string requested)
+    /// <summary>The CUDA provider with the settings' device, TF32 and CUDA-graph options.</summary>
+    private static void AppendCudaProvider(SessionOptions options, OnnxSessionSettings settings)
     {
+        using var cuda = new OrtCUDAProviderOptions();
+        cuda.UpdateOptions(new Dictionary<string, string>
+        {
+            ["device_id"] = settings.DeviceId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["use_tf32"] = settings.AllowTensorFloat32 ? "1" : "0",
+            ["enable_cuda_graph"] = settings.CudaGraph ? "1" : "0",
+        });
+        options.AppendExecutionProvider_CUDA(cuda);
+    }
+
+    private static void AppendCuda(SessionOptions options, OnnxSessionSettings settings, string requested)
+    {
+        int deviceId = settings.DeviceId;
         try
         {
-            options.AppendExecutionProvider_CUDA(deviceId);
+            AppendCudaProvider(options, settings);
         }
         catch (OnnxRuntimeException ex)
         {

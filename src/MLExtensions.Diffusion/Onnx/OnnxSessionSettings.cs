@@ -77,6 +77,20 @@ public sealed class OnnxSessionSettings
     /// </summary>
     public bool EnableMemoryPattern { get; init; } = true;
 
+    /// <summary>
+    /// Whether the CUDA provider captures the first runs into a CUDA graph and replays it (ONNX Runtime's
+    /// <c>enable_cuda_graph</c>; default false). It needs fixed shapes and inputs and outputs bound to fixed device
+    /// memory, which <see cref="OnnxSampler"/> provides; ignored on the CPU.
+    /// </summary>
+    public bool CudaGraph { get; init; }
+
+    /// <summary>
+    /// Whether the CUDA provider may run float32 matrix products in TensorFloat-32 (10-bit mantissa) on GPUs that have
+    /// it (ONNX Runtime's <c>use_tf32</c>). Default false, so GPU samples equal CPU samples to float32 rounding; true
+    /// trades that for speed. Ignored on the CPU.
+    /// </summary>
+    public bool AllowTensorFloat32 { get; init; }
+
     /// <summary>Default settings.</summary>
     public static OnnxSessionSettings Default { get; } = new();
 }
