@@ -14,6 +14,7 @@ using MLExtensions.Diffusion.Training;
 // search [seeds=5]: see TunerStudy (random vs Gaussian-process tuners on a smooth bowl and on Branin).
 // schedule-tuners [seeds=5] [nfe=7]: the same comparison on the penguins model's sampling space, see ScheduleTunerStudy.
 // feature-transforms [seeds=3]: standardisation vs the quantile-normal transform on the shipped data (issue 10), see FeatureTransformStudy.
+// gpu-sampler [rows=1048576] [rounds=3]: the compiled sampler under I/O binding, CPU (2 threads, all) vs CUDA (host buffers, CUDA graph), see GpuSamplerBenchmark (issue 12).
 // early-stopping [seeds=3]: the guide's settings on penguins with and without a validation split (issue 10), see EarlyStoppingStudy.
 string mode = args.Length > 0 ? args[0] : "train";
 if (mode == "gauss") { GaussianFitExperiment.Run(args); return; }
@@ -25,6 +26,7 @@ if (mode == "search") { TunerStudy.Run(args); return; }
 if (mode == "schedule-tuners") { ScheduleTunerStudy.Run(args); return; }
 if (mode == "feature-transforms") { FeatureTransformStudy.Run(args); return; }
 if (mode == "early-stopping") { EarlyStoppingStudy.Run(args); return; }
+if (mode == "gpu-sampler") { GpuSamplerBenchmark.Run(args); return; }
 int maxThreads = args.Length > 1 ? int.Parse(args[1]) : Environment.ProcessorCount;
 Console.WriteLine($"cores={Environment.ProcessorCount}, kernel={(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "Vector512 12x32" : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? "Vector256 6x16" : "Vector128/scalar")}");
 
