@@ -27,6 +27,7 @@ internal sealed partial class ModelRegistry : IHostedService, IDisposable
     private FileSystemWatcher? _watcher;
     private Task? _loop;
     private int _scans;
+    private int _disposed;
 
     public ModelRegistry(SamplerServiceOptions options, ILogger<ModelRegistry> logger, ServiceMetrics metrics)
     {
@@ -199,6 +200,7 @@ internal sealed partial class ModelRegistry : IHostedService, IDisposable
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;   // registered twice (registry and hosted service)
         _stop.Cancel();
         _watcher?.Dispose();
         foreach (var name in _models.Keys.ToList()) Retire(name);
