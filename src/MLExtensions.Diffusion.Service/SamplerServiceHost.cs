@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace MLExtensions.Diffusion.Service;
 
@@ -30,6 +31,8 @@ public static class SamplerServiceHost
     public static WebApplicationBuilder CreateBuilder(string[] args, Action<SamplerServiceOptions>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args });
+        // Per-request framework logs only from warnings up (configuration can lower it); the service logs its own events.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         var options = new SamplerServiceOptions();
         builder.Configuration.GetSection(SamplerServiceOptions.SectionName).Bind(options);
         configure?.Invoke(options);
