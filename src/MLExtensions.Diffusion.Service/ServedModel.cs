@@ -112,7 +112,8 @@ internal sealed class ServedModel : IServedModel
         }
         catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException or JsonException or NotSupportedException or InvalidOperationException)
         {
-            throw new InvalidDataException($"'{path}' is not a loadable model: {e.Message.Replace(temp, path, StringComparison.Ordinal)}", e);
+            string message = e.Message.Replace(temp, path, StringComparison.Ordinal);
+            throw new InvalidDataException(message.Contains(path, StringComparison.Ordinal) ? message : $"'{path}' is not a loadable model: {message}", e);
         }
         finally
         {
