@@ -29,6 +29,7 @@ internal sealed class ServedModel : IServedModel
     private const int ChunkRows = 4096;
     private const int LikelihoodChunkRows = 256;
     private const int ValidationRows = 8;
+    private const int MaxCachedGenerators = 16;
     private const string ColumnsEntry = "cli/columns.json", CardEntry = "model-card.md";
     private const string OutputColumn = GenerateOptions.DefaultOutputColumnName;
 
@@ -160,9 +161,17 @@ internal sealed class ServedModel : IServedModel
     {
         if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, "'count' must be at least 1.");
         var (model, steps) = Resolve(nfe, plan);
-        return _engine == SamplingEngine.CSharp
-            ? GenerateCSharp(model, steps, count, seed, cancellationToken)
-            : GenerateOnnx(Generator(plan, steps, model), count, seed, cancellationToken);
+        if (_engine == SamplingEngine.CSharp) return GenerateCSharp(model, steps, count, seed, cancellationToken);
+        if (_generators.ContainsKey((plan, steps)) || _generators.Count < MaxCachedGenerators)
+            return GenerateOnnx(Generator(plan, steps, model), count, seed, cancellationToken);
+        return GenerateOnnxOnce(model, steps, count, seed, cancellationToken);
+    }
+
+    /// <summary>A generator for one request when the cache is full (many distinct nfe values): compiled, run, disposed.</summary>
+    private IEnumerable<float[]> GenerateOnnxOnce(DiffusionModel model, int? steps, int count, int seed, CancellationToken cancellationToken)
+    {
+        using var generator = CreateGenerator(model, steps);
+        foreach (var chunk in GenerateOnnx(generator, count, seed, cancellationToken)) yield return chunk;
     }
 
     private IEnumerable<float[]> GenerateCSharp(DiffusionModel model, int? steps, int count, int seed, CancellationToken cancellationToken)
@@ -207,17 +216,19 @@ internal sealed class ServedModel : IServedModel
     private GenerateTransformer Generator(SamplingPlanChoice plan, int? steps, DiffusionModel model)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        var lazy = _generators.GetOrAdd((plan, steps), _ => new Lazy<GenerateTransformer>(() => new GenerateTransformer(model, new GenerateOptions
-        {
-            Steps = steps,
-            Engine = GenerateEngine.OnnxGraph,
-            BatchSize = ChunkRows,
-            SessionSettings = _session,
-        })));
+        var lazy = _generators.GetOrAdd((plan, steps), _ => new Lazy<GenerateTransformer>(() => CreateGenerator(model, steps)));
         var generator = lazy.Value;
         if (generator.ExecutionProvider is { } provider) Engine = $"onnx ({provider})";
         return generator;
     }
+
+    private GenerateTransformer CreateGenerator(DiffusionModel model, int? steps) => new(model, new GenerateOptions
+    {
+        Steps = steps,
+        Engine = GenerateEngine.OnnxGraph,
+        BatchSize = ChunkRows,
+        SessionSettings = _session,
+    });
 
     public double[] NegativeLogLikelihood(float[] rows, int rowCount, CancellationToken cancellationToken)
     {
