@@ -123,6 +123,15 @@ public sealed class EndpointTests
         Assert.Equal(expected.Length, rows.Length);
         for (int i = 0; i < rows.Length; i++) Assert.True(Math.Abs(rows[i] - expected[i]) <= 1e-4 * scale[i % 4], $"value {i}: {rows[i]} vs {expected[i]}");
         Assert.StartsWith("onnx (", (await service.ModelAsync("penguins")).GetProperty("engine").GetString());
+
+        // The likelihood on the ONNX Jacobian-vector-product graph: the library's NLL up to float32 rounding of the network.
+        var body = JsonSerializer.Serialize(new { rows = Enumerable.Range(0, 3).Select(r => expected.Skip(r * 4).Take(4).ToArray()) });
+        var scored = await service.Client.PostAsync("/v1/models/penguins/likelihood", Json(body));
+        Assert.Equal(HttpStatusCode.OK, scored.StatusCode);
+        var nll = (await scored.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("nll").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        using var scorer = new LikelihoodTransformer(ServiceHarness.Library("penguins"));
+        var reference = scorer.Score(expected.AsSpan(0, 12));
+        for (int i = 0; i < 3; i++) Assert.True(Math.Abs(nll[i] - reference[i]) < 1e-2, $"row {i}: {nll[i]} vs {reference[i]}");
     }
 
     [Fact]
