@@ -57,6 +57,12 @@ internal static class ServeCommand
                 }, ct);
                 return ExitCodes.Ok;
             }
+            catch (OperationCanceledException)
+            {
+                // System.CommandLine would turn this into a silent exit code 1.
+                ctx.Error.WriteLine("Cancelled before the service had started.");
+                return ExitCodes.Cancelled;
+            }
             catch (CliException e)
             {
                 ctx.Error.WriteLine($"error: {e.Message}");

@@ -110,8 +110,9 @@ internal sealed partial class ModelRegistry : IHostedService, IDisposable
             {
                 return;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
+                // Keep watching: a failed scan (folder briefly unreadable, an unexpected error) is retried on the next poll.
                 LogScanFailed(e.Message);
             }
         }

@@ -111,8 +111,9 @@ internal sealed class ServedModel : IServedModel
             model = DiffusionModelArchive.Load(temp);
             card = ReadCard(bytes);
         }
-        catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException or JsonException or NotSupportedException or InvalidOperationException)
+        catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
         {
+            // Whatever a damaged file makes the reader throw, the file is rejected rather than the registry stopped.
             string message = e.Message.Replace(temp, path, StringComparison.Ordinal);
             throw new InvalidDataException(message.Contains(path, StringComparison.Ordinal) ? message : $"'{path}' is not a loadable model: {message}", e);
         }
@@ -140,7 +141,7 @@ internal sealed class ServedModel : IServedModel
         {
             rows = Generate(ValidationRows, 0, null, SamplingPlanChoice.Model, CancellationToken.None).SelectMany(c => c).ToArray();
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or InvalidDataException or NotSupportedException)
+        catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
         {
             throw new InvalidDataException($"'{path}' loads but cannot generate rows: {e.Message}", e);
         }

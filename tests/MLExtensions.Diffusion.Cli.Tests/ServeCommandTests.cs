@@ -37,9 +37,9 @@ public sealed class ServeCommandTests
     {
         using var dir = new TempDir();
         File.Copy(Path.Combine(RepositoryRoot(), "models", "mixture", "model.zip"), Path.Combine(dir.Path, "mixture.zip"));
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(4));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(12));   // start-up takes a few seconds on a loaded 2-core machine
         var r = CliHarness.Run(null, cts.Token, "serve", "--models", dir.Path, "--urls", "http://127.0.0.1:0", "--engine", "CSharp");
-        Assert.Equal(ExitCodes.Ok, r.ExitCode);
+        Assert.True(r.ExitCode == ExitCodes.Ok, $"exit {r.ExitCode}\n{r.Out}\n{r.Error}");
         Assert.Contains("Starting the sampler service", r.Out);
     }
 
