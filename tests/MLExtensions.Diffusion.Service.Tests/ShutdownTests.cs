@@ -32,3 +32,34 @@ public sealed class ShutdownTests
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => client.GetAsync("/healthz"));
     }
 }
+
+public sealed class StreamingTimeoutTests
+{
+    [Fact]
+    public async Task TimeoutWhileStreamingNeverLooksLikeACompleteResponse()
+    {
+        await using var service = await ServiceHarness.StartAsync(o => { o.Urls = "http://127.0.0.1:0"; o.RequestTimeout = TimeSpan.FromSeconds(0.5); }, testServer: false);
+        string address = service.App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        using var client = new HttpClient { BaseAddress = new Uri(address) };
+        // Far more rows than 0.5 s allows (25 chunks of 4096 at NFE 3): the timeout fires before the first chunk (504) or while
+        // rows stream (aborted). It is checked between chunks, so the request may overrun it by one chunk's computation.
+        string? outcome = null;
+        try
+        {
+            using var response = await client.PostAsync("/v1/models/mixture/samples", Json("""{"count": 100000, "seed": 1, "nfe": 3}"""));
+            if (response.StatusCode == HttpStatusCode.GatewayTimeout) outcome = "504";
+            else
+            {
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                await response.Content.ReadAsStringAsync();   // must fail: the body is cut off
+                outcome = "complete";
+            }
+        }
+        catch (HttpRequestException)
+        {
+            outcome = "aborted";
+        }
+        Assert.True(outcome is "504" or "aborted", $"outcome {outcome}");
+        Assert.Contains("mldiffusion_requests_refused_total{reason=\"timeout\"} 1", await client.GetStringAsync("/metrics"));
+    }
+}
