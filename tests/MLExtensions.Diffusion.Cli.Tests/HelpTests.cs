@@ -11,7 +11,7 @@ public sealed class HelpTests
     {
         var r = CliHarness.Run("--help");
         Assert.Equal(0, r.ExitCode);
-        foreach (var name in new[] { "train", "sample", "evaluate", "thermo", "optimize", "search", "likelihood", "export", "demo" })
+        foreach (var name in new[] { "train", "sample", "evaluate", "thermo", "optimize", "search", "likelihood", "export", "demo", "serve" })
             Assert.Contains(name, r.Out);
         foreach (var code in new[] { "0 ok", "1 user error", "2 usage error", "3 data error", "130 cancelled" })
             Assert.Contains(code, r.Out);
@@ -21,7 +21,7 @@ public sealed class HelpTests
     public void EveryCommandAndOptionHasADescriptionShownInItsHelp()
     {
         var root = CliApp.CreateRoot(new CliContext());
-        Assert.Equal(9, root.Subcommands.Count);   // train, sample, evaluate, thermo, optimize, search, likelihood, export, demo
+        Assert.Equal(10, root.Subcommands.Count);   // train, sample, evaluate, thermo, optimize, search, likelihood, export, demo, serve
         foreach (var command in root.Subcommands)
         {
             Assert.False(string.IsNullOrWhiteSpace(command.Description), command.Name);
