@@ -45,6 +45,7 @@ public sealed class LikelihoodTransformer : ITransformer, IDisposable
     private readonly LikelihoodTransformOptions _options;
     private readonly IDenoiserJacobian _denoiser;
     private readonly OnnxJacobianDenoiser? _onnx;
+    private readonly CompiledLikelihood? _compiled;
     private readonly double[] _mean, _scale;
 
     /// <summary>Builds the transformer; for <see cref="LikelihoodEngine.Onnx"/> it exports the Jacobian-vector-product
@@ -82,6 +83,8 @@ public sealed class LikelihoodTransformer : ITransformer, IDisposable
             _denoiser = _onnx;
         }
         else _denoiser = model.Denoiser;
+        if (_options.Engine == LikelihoodEngine.Compiled && CompiledLikelihood.Supports(model.Denoiser, model.Schedule, out _))
+            _compiled = new CompiledLikelihood(model.Denoiser, model.Schedule, _options.ToCompiledOptions());
     }
 
     /// <summary>The model whose likelihood is computed.</summary>
@@ -218,7 +221,8 @@ public sealed class LikelihoodTransformer : ITransformer, IDisposable
             encoding.Encode(rows, z);
             for (int i = 0; i < z.Length; i++) z[i] = (z[i] - _mean[i % d]) / _scale[i % d];
         }
-        ProbabilityFlowLikelihood.Compute(_denoiser, Model.Schedule, z, nll, _options.ToLikelihoodOptions(seed));
+        if (_compiled is not null) _compiled.Compute(z, nll, default, default, seed);
+        else ProbabilityFlowLikelihood.Compute(_denoiser, Model.Schedule, z, nll, _options.ToLikelihoodOptions(seed));
         for (int r = 0; r < nll.Length; r++) nll[r] = -nll[r] + LogScaleCorrection;
         // Feature transforms: p_y(y) = p_u(u) |du/dy|, so NLL_y = NLL_u - ln |du/dy|.
         if (!encoding.IsIdentity)
