@@ -27,6 +27,9 @@ internal static class LikelihoodBenchmark
 
         var penguins = DiffusionModelArchive.Load(Path.Combine(models, "penguins", "model.zip"));
         Console.WriteLine();
+        Console.WriteLine("(0) penguins: NLL error against the converged ODE solution (compiled RK4, 512 steps) vs network evaluations per row, 256 rows:");
+        ErrorTable(penguins, Rows(penguins, models, "penguins", 256));
+        Console.WriteLine();
         Console.WriteLine("(1) penguins (d = 4, width 128, depth 3), transformer.Score on rows given directly:");
         Compare(penguins, Rows(penguins, models, "penguins", rows), 32, tolerance, rounds);
 
@@ -46,7 +49,7 @@ internal static class LikelihoodBenchmark
         Console.WriteLine("(3) threads sharing one transformer (penguins, Score on rows/threads rows per thread), rows/s:");
         var data = Rows(penguins, models, "penguins", rows);
         using (var reference = new LikelihoodTransformer(penguins, new LikelihoodTransformOptions { Engine = LikelihoodEngine.CSharp, Steps = 32 }))
-        using (var compiled = new LikelihoodTransformer(penguins, new LikelihoodTransformOptions { Engine = LikelihoodEngine.Compiled, Tolerance = tolerance }))
+        using (var compiled = new LikelihoodTransformer(penguins, new LikelihoodTransformOptions { Engine = LikelihoodEngine.Compiled, Steps = 32 }))
         {
             var best = new double[4];
             for (int round = 0; round < rounds; round++)
@@ -58,58 +61,97 @@ internal static class LikelihoodBenchmark
             }
             Console.WriteLine($"{"engine",22} {"1 thread",10} {"2 threads",10} {"2/1",6}");
             Console.WriteLine($"{"C# Heun 32",22} {best[0],10:F0} {best[1],10:F0} {best[1] / best[0],6:F2}");
-            Console.WriteLine($"{"compiled",22} {best[2],10:F0} {best[3],10:F0} {best[3] / best[2],6:F2}");
+            Console.WriteLine($"{"compiled Heun 32",22} {best[2],10:F0} {best[3],10:F0} {best[3] / best[2],6:F2}");
         }
 
         Console.WriteLine();
-        Console.WriteLine($"(4) memory: {streamRows} rows generated lazily (mlContext.Diffusion().Generate, penguins) and scored by the compiled engine through the pipeline (batch 4096):");
+        Console.WriteLine($"(4) memory: {streamRows} rows generated lazily (mlContext.Diffusion().Generate, penguins) and scored by the compiled engine (Heun 32) through the pipeline (batch 4096):");
         Stream(context, penguins, streamRows, tolerance);
         Console.WriteLine($"load average at the end: {LoadAverage()}");
     }
 
     private static void Compare(DiffusionModel model, float[] data, int steps, double tolerance, int rounds, IDataView? view = null)
     {
-        var referenceOptions = new LikelihoodTransformOptions { Engine = LikelihoodEngine.CSharp, Steps = steps };
-        var compiledOptions = new LikelihoodTransformOptions { Engine = LikelihoodEngine.Compiled, Tolerance = tolerance };
-        using var reference = new LikelihoodTransformer(model, referenceOptions);
-        using var compiled = new LikelihoodTransformer(model, compiledOptions);
-        double[] a = Score(reference, data, view), b = Score(compiled, data, view);
-        double bestA = 0, bestB = 0;
-        for (int round = 0; round < rounds; round++)
+        var names = new[] { $"C# Heun {steps} (today)", $"compiled Heun {steps}", $"compiled adaptive {tolerance:G1}" };
+        var transformers = new[]
         {
-            var w = Stopwatch.StartNew();
-            Score(reference, data, view);
-            bestA = Math.Max(bestA, a.Length / w.Elapsed.TotalSeconds);
-            w.Restart();
-            Score(compiled, data, view);
-            bestB = Math.Max(bestB, b.Length / w.Elapsed.TotalSeconds);
-        }
-        var diff = a.Zip(b, (p, q) => Math.Abs(p - q)).ToArray();
-        Console.WriteLine($"{"engine",28} {"rows/s",10} {"ratio",7}");
-        Console.WriteLine($"{$"C# Heun {steps} steps (today)",28} {bestA,10:F0} {1.0,7:F2}");
-        Console.WriteLine($"{$"compiled (tol {tolerance:G2})",28} {bestB,10:F0} {bestB / bestA,7:F2}");
-        Console.WriteLine($"|NLL compiled - today| over {a.Length} rows: mean {diff.Average():E2}, max {diff.Max():E2} nats (mean NLL {a.Average():F4})");
+            new LikelihoodTransformer(model, new LikelihoodTransformOptions { Engine = LikelihoodEngine.CSharp, Steps = steps }),
+            new LikelihoodTransformer(model, new LikelihoodTransformOptions { Engine = LikelihoodEngine.Compiled, Steps = steps }),
+            new LikelihoodTransformer(model, new LikelihoodTransformOptions { Engine = LikelihoodEngine.Compiled, AdaptiveTolerance = tolerance }),
+        };
+        try
+        {
+            var nll = transformers.Select(t => Score(t, data, view)).ToArray();
+            var best = new double[transformers.Length];
+            for (int round = 0; round < rounds; round++)
+                for (int e = 0; e < transformers.Length; e++)
+                {
+                    var w = Stopwatch.StartNew();
+                    Score(transformers[e], data, view);
+                    best[e] = Math.Max(best[e], nll[e].Length / w.Elapsed.TotalSeconds);
+                }
+            // A fine reference on a subset: today's engine with 512 Heun steps (error ~ (64/512)^2 of 64 steps').
+            int subset = Math.Min(256, nll[0].Length);
+            var head = data.AsSpan(0, subset * model.Dimension).ToArray();
+            using var fine = new LikelihoodTransformer(model, new LikelihoodTransformOptions { Engine = LikelihoodEngine.CSharp, Steps = 512 });
+            var truth = fine.Score(head);
+            Console.WriteLine($"{"engine",26} {"rows/s",8} {"ratio",6} {"mean|d| vs today",17} {"max|d| vs today",16} {$"mean|err| vs Heun 512 ({subset} rows)",34} {"max|err|",9}");
+            for (int e = 0; e < transformers.Length; e++)
+            {
+                var diff = nll[0].Zip(nll[e], (p, q) => Math.Abs(p - q)).ToArray();
+                var err = Enumerable.Range(0, subset).Select(r => Math.Abs(nll[e][r] - truth[r])).ToArray();
+                Console.WriteLine($"{names[e],26} {best[e],8:F0} {best[e] / best[0],6:F2} {diff.Average(),17:E2} {diff.Max(),16:E2} {err.Average(),34:E2} {err.Max(),9:E2}");
+            }
+            Console.WriteLine($"(mean NLL today {nll[0].Average():F4} nats over {nll[0].Length} rows)");
 
-        // Both against a fine reference on a subset, with the compiled engine's own error estimate.
-        int subset = Math.Min(256, a.Length);
-        var head = data.AsSpan(0, subset * model.Dimension).ToArray();
-        using var fine = new LikelihoodTransformer(model, new LikelihoodTransformOptions { Engine = LikelihoodEngine.CSharp, Steps = 512 });
-        var truth = fine.Score(head);
-        double errA = 0, errB = 0, maxB = 0;
-        for (int r = 0; r < subset; r++)
-        {
-            errA += Math.Abs(a[r] - truth[r]);
-            errB += Math.Abs(b[r] - truth[r]);
-            maxB = Math.Max(maxB, Math.Abs(b[r] - truth[r]));
+            // The error estimates of the compiled integrators against the fine reference, row by row.
+            var z = Standardised(model, head);
+            foreach (var options in new[] { new CompiledLikelihoodOptions { Steps = steps }, new CompiledLikelihoodOptions { AdaptiveTolerance = tolerance } })
+            {
+                var engine = new CompiledLikelihood(model.Denoiser, model.Schedule, options);
+                var logP = new double[subset];
+                var estimate = new double[subset];
+                var result = engine.Compute(z, logP, estimate, default);
+                double correction = 0;
+                foreach (double sc in model.FeatureScaler.Scale) correction += Math.Log(sc);
+                int bounded = Enumerable.Range(0, subset).Count(r => Math.Abs(-logP[r] + correction - truth[r]) <= estimate[r]);
+                Console.WriteLine($"  {(options.AdaptiveTolerance is null ? $"compiled Heun {steps}" : $"compiled adaptive {tolerance:G1}"),-26} error estimate: mean {estimate.Average():E2}, max {result.MaxErrorEstimate:E2}; " +
+                                  $"|error| <= estimate on {bounded}/{subset} rows; steps per chunk <= {result.MaxStepsPerChunk}, rejected {result.RejectedSteps}, " +
+                                  $"network evaluations per row {(double)result.FunctionEvaluations / result.Chunks:F0}");
+            }
         }
-        var engine = new CompiledLikelihood(model.Denoiser, model.Schedule, new CompiledLikelihoodOptions { Tolerance = tolerance });
-        var z = Standardised(model, head);
-        var logP = new double[subset];
-        var estimate = new double[subset];
-        var result = engine.Compute(z, logP, estimate, default);
-        Console.WriteLine($"against C# Heun 512 steps on {subset} rows: today mean |error| {errA / subset:E2}; compiled mean {errB / subset:E2}, max {maxB:E2}, " +
-                          $"its largest error estimate {result.MaxErrorEstimate:E2} (steps per chunk <= {result.MaxStepsPerChunk}, rejected {result.RejectedSteps}, " +
-                          $"evaluations {result.FunctionEvaluations} over {result.Chunks} chunks)");
+        finally
+        {
+            foreach (var t in transformers) t.Dispose();
+        }
+    }
+
+    private static void ErrorTable(DiffusionModel model, float[] data)
+    {
+        var z = Standardised(model, data);
+        int rows = z.Length / model.Dimension;
+        double[] Run(CompiledLikelihoodOptions options, out CompiledLikelihoodResult result, double[]? estimate = null)
+        {
+            var logP = new double[rows];
+            result = new CompiledLikelihood(model.Denoiser, model.Schedule, options).Compute(z, logP, estimate ?? default, default);
+            return logP;
+        }
+        var truth = Run(new CompiledLikelihoodOptions { Steps = 512, Integrator = LikelihoodIntegrator.RungeKutta4 }, out _);
+        var check = Run(new CompiledLikelihoodOptions { Steps = 256, Integrator = LikelihoodIntegrator.RungeKutta4 }, out _);
+        Console.WriteLine($"(RK4 256 vs 512 steps: mean |d| {truth.Zip(check, (a, b) => Math.Abs(a - b)).Average():E2})");
+        Console.WriteLine($"{"integrator",22} {"evals/row",10} {"mean|err|",10} {"max|err|",10} {"mean est.",10} {"est>=|err|",11}");
+        var cases = new List<(string, CompiledLikelihoodOptions)>();
+        foreach (int n in new[] { 32, 64, 128, 256 }) cases.Add(($"Heun {n}", new CompiledLikelihoodOptions { Steps = n }));
+        foreach (int n in new[] { 8, 16, 32, 64 }) cases.Add(($"RK4 {n}", new CompiledLikelihoodOptions { Steps = n, Integrator = LikelihoodIntegrator.RungeKutta4 }));
+        foreach (double tol in new[] { 1e-2, 1e-3, 1e-4, 1e-5 }) cases.Add(($"adaptive {tol:G1}", new CompiledLikelihoodOptions { AdaptiveTolerance = tol }));
+        foreach (var (name, options) in cases)
+        {
+            var estimate = new double[rows];
+            var logP = Run(options, out var result, estimate);
+            var err = logP.Zip(truth, (a, b) => Math.Abs(a - b)).ToArray();
+            int bounded = Enumerable.Range(0, rows).Count(r => err[r] <= estimate[r]);
+            Console.WriteLine($"{name,22} {(double)result.FunctionEvaluations / result.Chunks,10:F0} {err.Average(),10:E2} {err.Max(),10:E2} {estimate.Average(),10:E2} {$"{bounded}/{rows}",11}");
+        }
     }
 
     private static double[] Score(LikelihoodTransformer transformer, float[] data, IDataView? view)
@@ -132,7 +174,7 @@ internal static class LikelihoodBenchmark
     private static void Stream(MLContext context, DiffusionModel model, long count, double tolerance)
     {
         var generated = context.Diffusion().Generate(model, count, seed: 1, new GenerateOptions { BatchSize = 4096, OutputColumnName = "Features" });
-        using var nll = new LikelihoodTransformer(model, new LikelihoodTransformOptions { Engine = LikelihoodEngine.Compiled, Tolerance = tolerance, BatchSize = 4096 });
+        using var nll = new LikelihoodTransformer(model, new LikelihoodTransformOptions { Engine = LikelihoodEngine.Compiled, Steps = 32, BatchSize = 4096 });
         var scored = nll.Transform(generated);
         var column = scored.Schema[LikelihoodTransformOptions.DefaultOutputColumnName];
         using var process = Process.GetCurrentProcess();

@@ -48,8 +48,9 @@ public sealed class LikelihoodTransformOptions
     /// <see cref="TimeGrid.DefaultLogSnrEndFraction"/> tau (see <see cref="LikelihoodOptions.TMin"/>).</summary>
     public double? TMin { get; set; }
 
-    /// <summary>Where the network runs (default <see cref="LikelihoodEngine.CSharp"/>).</summary>
-    public LikelihoodEngine Engine { get; set; } = LikelihoodEngine.CSharp;
+    /// <summary>Where the network runs (default <see cref="LikelihoodEngine.Compiled"/>, which agrees with
+    /// <see cref="LikelihoodEngine.CSharp"/> at the same steps and integrator to float rounding).</summary>
+    public LikelihoodEngine Engine { get; set; } = LikelihoodEngine.Compiled;
 
     /// <summary>For <see cref="LikelihoodEngine.Compiled"/>: <see langword="null"/> (default) for <see cref="Integrator"/> on
     /// the <see cref="Steps"/>-step grid, or a per-row error target in nats for the adaptive integrator (see
