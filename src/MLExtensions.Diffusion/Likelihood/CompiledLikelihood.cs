@@ -24,8 +24,8 @@ namespace MLExtensions.Diffusion.Likelihood;
 /// <para>Grid integrator (default): today's discretisation, Euler, Heun or RK4 in t on the grid uniform in log-SNR
 /// (<see cref="CompiledLikelihoodOptions.Steps"/>, <see cref="CompiledLikelihoodOptions.Integrator"/>), so the result
 /// agrees with <see cref="ProbabilityFlowLikelihood"/> at the same settings up to float rounding. Heun reports the
-/// Euler-Heun difference of the log-density increments, summed in absolute value, as its error estimate (Euler and RK4
-/// report NaN).</para>
+/// Euler-Heun differences of the log-density increment and of the state (weighed by its effect on a Gaussian
+/// log-density at that level), summed in absolute value, as its error estimate (Euler and RK4 report NaN).</para>
 /// <para>Adaptive integrator (<see cref="CompiledLikelihoodOptions.AdaptiveTolerance"/>): Dormand-Prince 5(4) with
 /// first-same-as-last (six evaluations per step) in the scaled state y = x / m against s = ln(sigma / m) (minus half the
 /// log-SNR), where the PF-ODE reads dy/ds = y - x0hat(y, e^s) and d/ds ln p_s(y) = -(d - tr J), J = d x0hat / dy;
@@ -308,7 +308,9 @@ public sealed class CompiledLikelihood
 
     /// <summary>Today's discretisation (<see cref="ProbabilityFlowLikelihood"/>): Euler, Heun or RK4 in t on the grid
     /// uniform in log-SNR, on x = m y; the levels are the grid's. Heun's error estimate is the Euler-Heun difference of the
-    /// log-density increment (an over-estimate of Heun's local error); Euler and RK4 report NaN.</summary>
+    /// log-density increment plus that of the state weighed by (|x| + S) / S^2, S^2 = m^2 s_data^2 + sigma^2 (the slope of
+    /// the level's marginal log-density), summed in absolute value (an over-estimate of Heun's local error); Euler and
+    /// RK4 report NaN.</summary>
     private ChunkStats IntegrateGrid(Workspace ws, ReadOnlySpan<double> data, int rows)
     {
         int d = _d, p = _probes, n = rows * d, e = rows * p;
@@ -337,11 +339,15 @@ public sealed class CompiledLikelihood
                     EvaluateTime(ws, stage, rows, times[step + 1], ws.K[1], ws.G[1]);
                     for (int i = 0; i < n; i++) x[i] += 0.5 * h * (ws.K[0][i] + ws.K[1][i]);
                     for (int i = 0; i < e; i++) acc[i] += 0.5 * h * (ws.G[0][i] + ws.G[1][i]);
+                    double m1 = _schedule.M(times[step + 1]), sigma1 = _schedule.Sigma(times[step + 1]);
+                    double variance = m1 * m1 * _options.DataVariance + sigma1 * sigma1;
                     for (int r = 0; r < rows; r++)
                     {
-                        double diff = 0;
+                        double diff = 0, state = 0;
                         for (int q = 0; q < p; q++) diff += ws.G[1][r * p + q] - ws.G[0][r * p + q];
-                        errAcc[r] += Math.Abs(0.5 * h * diff / p);
+                        for (int j = 0; j < d; j++)
+                            state += Math.Abs(0.5 * h * (ws.K[1][r * d + j] - ws.K[0][r * d + j])) * (Math.Abs(x[r * d + j]) + Math.Sqrt(variance));
+                        errAcc[r] += Math.Abs(0.5 * h * diff / p) + state / variance;
                     }
                     break;
                 default:
