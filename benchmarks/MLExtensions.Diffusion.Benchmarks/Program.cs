@@ -15,7 +15,7 @@ using MLExtensions.Diffusion.Training;
 // schedule-tuners [seeds=5] [nfe=7]: the same comparison on the penguins model's sampling space, see ScheduleTunerStudy.
 // feature-transforms [seeds=3]: standardisation vs the quantile-normal transform on the shipped data (issue 10), see FeatureTransformStudy.
 // early-stopping [seeds=3]: the guide's settings on penguins with and without a validation split (issue 10), see EarlyStoppingStudy.
-// likelihood [rows=4096] [streamRows=1000000] [rounds=5] [tolerance=1e-4]: today's vs the compiled likelihood engine (issue #12), see LikelihoodBenchmark.
+// likelihood [rows=1024] [streamRows=1000000] [rounds=3] [tolerance=1e-4]: today's vs the compiled likelihood engine (issue #12), see LikelihoodBenchmark.
 string mode = args.Length > 0 ? args[0] : "train";
 if (mode == "gauss") { GaussianFitExperiment.Run(args); return; }
 if (mode is "generate" or "generate-stream") { GenerateBenchmark.Run(args); return; }

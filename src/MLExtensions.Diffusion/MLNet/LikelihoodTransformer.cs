@@ -25,9 +25,11 @@ namespace MLExtensions.Diffusion.MLNet;
 /// <para>Missing values. A NaN or infinite value in a row whose likelihood is computed is an error: the
 /// <see cref="ArgumentException"/> names the row, the column and the slot (filter such rows first, e.g. with
 /// <c>mlContext.Data.FilterRowsByMissingValues</c>).</para>
-/// <para>Thread safety. The transformer is immutable; every cursor has its own buffers. The networks serialise their
-/// calls with a lock (<see cref="Training.NeuralDenoiser"/>, <see cref="OnnxJacobianDenoiser"/>), so several threads may
-/// transform and read at once and get the serial results (the work itself is then serialised in the network).</para>
+/// <para>Thread safety. The transformer is immutable; every cursor has its own buffers. The default engine
+/// (<see cref="LikelihoodEngine.Compiled"/>, <see cref="CompiledLikelihood"/>) takes a workspace from a pool per call and
+/// needs no lock; the others serialise their calls in the network (<see cref="Training.NeuralDenoiser"/>,
+/// <see cref="OnnxJacobianDenoiser"/>). Either way several threads may transform and read at once and get the serial
+/// results.</para>
 /// <para>ML.NET model persistence (<c>mlContext.Model.Save</c>) is reserved to ML.NET's friend assemblies; save the
 /// <see cref="DiffusionModel"/> and rebuild the transformer from it, or save a whole fitted chain holding it with
 /// <c>mlContext.Diffusion().SaveChain</c> (<see cref="DiffusionChainArchive"/>).</para>
