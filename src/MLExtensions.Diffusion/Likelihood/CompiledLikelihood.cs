@@ -187,7 +187,9 @@ public sealed class CompiledLikelihood
     /// <summary>Computes ln p(x) for every row (see <see cref="ProbabilityFlowLikelihood"/> for the quantity).</summary>
     /// <param name="x">Data rows in the denoiser's units, row-major; finite; length a positive multiple of d.</param>
     /// <param name="logDensity">Destination, one ln p per row.</param>
-    /// <param name="errorEstimate">Destination, one per row: the integrator's error estimate in nats (empty to skip).</param>
+    /// <param name="errorEstimate">Destination, one per row: the integrator's error estimate in nats (NaN for the grid's Euler
+    /// and RK4; empty to skip). Heun's over-estimated the error on every row in the benchmark; the adaptive integrator's
+    /// is of the error's size but not a bound (docs/benchmarks.md, issue #12).</param>
     /// <param name="standardError">Destination, one per row: Hutchinson's standard error over the probes (0 for the exact
     /// divergence or a single probe; empty to skip).</param>
     /// <param name="seed">Seed of the Hutchinson probes: chunk c draws from <c>seed + 7919 c</c> (ignored by the exact divergence).</param>

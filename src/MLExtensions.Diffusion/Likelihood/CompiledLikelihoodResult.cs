@@ -7,7 +7,8 @@ namespace MLExtensions.Diffusion.Likelihood;
 /// <param name="FunctionEvaluations">Network evaluations (one forward pass plus the tangents of every row of a chunk)
 /// summed over chunks.</param>
 /// <param name="ProbesPerRow">Tangents per row: d for <see cref="DivergenceEstimator.Exact"/>, the probe count for Hutchinson.</param>
-/// <param name="MaxErrorEstimate">The largest per-row error estimate, in nats.</param>
+/// <param name="MaxErrorEstimate">The largest per-row error estimate, in nats (NaN for the grid's Euler and RK4, which
+/// have none).</param>
 /// <param name="StartTime">t_min, the data-side end of the integration.</param>
 /// <param name="EndTime">T, the prior-side end (the schedule's MaxTime).</param>
 public readonly record struct CompiledLikelihoodResult(int Chunks, int MaxStepsPerChunk, int RejectedSteps, long FunctionEvaluations,
