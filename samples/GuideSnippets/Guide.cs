@@ -103,7 +103,7 @@ internal static class Guide
             {
                 Divergence = DivergenceEstimator.Exact,   // d Jacobian-vector products per row; Hutchinson (HutchinsonProbes, Seed) for larger d
                 Steps = 64,                               // Heun on a log-SNR grid
-                Engine = LikelihoodEngine.CSharp,         // or Onnx: the exported Jacobian-vector-product graph in ONNX Runtime
+                Engine = LikelihoodEngine.Compiled,       // default; CSharp or Onnx run the network's Jacobian-vector products
             }));
         IDataView scored = pipeline.Fit(data).Transform(data);
         IDataView suspicious = mlContext.Data.FilterRowsByColumn(scored, "NLL", lowerBound: threshold);

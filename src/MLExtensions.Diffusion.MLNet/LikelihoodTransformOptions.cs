@@ -48,8 +48,14 @@ public sealed class LikelihoodTransformOptions
     /// <see cref="TimeGrid.DefaultLogSnrEndFraction"/> tau (see <see cref="LikelihoodOptions.TMin"/>).</summary>
     public double? TMin { get; set; }
 
-    /// <summary>Where the network runs (default <see cref="LikelihoodEngine.CSharp"/>).</summary>
-    public LikelihoodEngine Engine { get; set; } = LikelihoodEngine.CSharp;
+    /// <summary>Where the network runs (default <see cref="LikelihoodEngine.Compiled"/>, which agrees with
+    /// <see cref="LikelihoodEngine.CSharp"/> at the same steps and integrator to float rounding).</summary>
+    public LikelihoodEngine Engine { get; set; } = LikelihoodEngine.Compiled;
+
+    /// <summary>For <see cref="LikelihoodEngine.Compiled"/>: <see langword="null"/> (default) for <see cref="Integrator"/> on
+    /// the <see cref="Steps"/>-step grid, or a per-row error target in nats for the adaptive integrator (see
+    /// <see cref="CompiledLikelihoodOptions.AdaptiveTolerance"/>).</summary>
+    public double? AdaptiveTolerance { get; set; }
 
     /// <summary>Rows per likelihood batch read from a cursor (default 256; in [1, <see cref="MaximumBatchSize"/>], and
     /// BatchSize x d must fit in one array, <see cref="Array.MaxLength"/>). Each batch is one
@@ -81,12 +87,25 @@ public sealed class LikelihoodTransformOptions
         if (Steps <= 0) throw new ArgumentOutOfRangeException(nameof(Steps), Steps, "'Steps' must be positive.");
         if (BatchSize <= 0 || BatchSize > MaximumBatchSize)
             throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, $"'BatchSize' must lie in [1, {nameof(MaximumBatchSize)} = {MaximumBatchSize}].");
+        if (AdaptiveTolerance is { } tol && (!double.IsFinite(tol) || tol <= 0))
+            throw new ArgumentOutOfRangeException(nameof(AdaptiveTolerance), tol, "'AdaptiveTolerance' must be finite and positive (or null).");
         if (TMin is { } t && (!double.IsFinite(t) || t <= 0))
             throw new ArgumentOutOfRangeException(nameof(TMin), t, "'TMin' must be finite and positive.");
     }
 
     /// <summary>A copy (the transformer keeps its own).</summary>
     internal LikelihoodTransformOptions Clone() => (LikelihoodTransformOptions)MemberwiseClone();
+
+    /// <summary>The compiled engine's settings (unit-variance default prior, as <see cref="ToLikelihoodOptions"/>).</summary>
+    internal CompiledLikelihoodOptions ToCompiledOptions() => new()
+    {
+        Steps = Steps,
+        Integrator = Integrator,
+        AdaptiveTolerance = AdaptiveTolerance,
+        TMin = TMin,
+        Divergence = Divergence,
+        HutchinsonProbes = HutchinsonProbes,
+    };
 
     /// <summary>The engine settings of one batch (unit-variance default prior: the diffusion runs in standardised units).</summary>
     internal LikelihoodOptions ToLikelihoodOptions(int seed) => new()

@@ -25,9 +25,11 @@ namespace MLExtensions.Diffusion.MLNet;
 /// <para>Missing values. A NaN or infinite value in a row whose likelihood is computed is an error: the
 /// <see cref="ArgumentException"/> names the row, the column and the slot (filter such rows first, e.g. with
 /// <c>mlContext.Data.FilterRowsByMissingValues</c>).</para>
-/// <para>Thread safety. The transformer is immutable; every cursor has its own buffers. The networks serialise their
-/// calls with a lock (<see cref="Training.NeuralDenoiser"/>, <see cref="OnnxJacobianDenoiser"/>), so several threads may
-/// transform and read at once and get the serial results (the work itself is then serialised in the network).</para>
+/// <para>Thread safety. The transformer is immutable; every cursor has its own buffers. The default engine
+/// (<see cref="LikelihoodEngine.Compiled"/>, <see cref="CompiledLikelihood"/>) takes a workspace from a pool per call and
+/// needs no lock; the others serialise their calls in the network (<see cref="Training.NeuralDenoiser"/>,
+/// <see cref="OnnxJacobianDenoiser"/>). Either way several threads may transform and read at once and get the serial
+/// results.</para>
 /// <para>ML.NET model persistence (<c>mlContext.Model.Save</c>) is reserved to ML.NET's friend assemblies; save the
 /// <see cref="DiffusionModel"/> and rebuild the transformer from it, or save a whole fitted chain holding it with
 /// <c>mlContext.Diffusion().SaveChain</c> (<see cref="DiffusionChainArchive"/>).</para>
@@ -45,6 +47,7 @@ public sealed class LikelihoodTransformer : ITransformer, IDisposable
     private readonly LikelihoodTransformOptions _options;
     private readonly IDenoiserJacobian _denoiser;
     private readonly OnnxJacobianDenoiser? _onnx;
+    private readonly CompiledLikelihood? _compiled;
     private readonly double[] _mean, _scale;
 
     /// <summary>Builds the transformer; for <see cref="LikelihoodEngine.Onnx"/> it exports the Jacobian-vector-product
@@ -82,6 +85,8 @@ public sealed class LikelihoodTransformer : ITransformer, IDisposable
             _denoiser = _onnx;
         }
         else _denoiser = model.Denoiser;
+        if (_options.Engine == LikelihoodEngine.Compiled && CompiledLikelihood.Supports(model.Denoiser, model.Schedule, out _))
+            _compiled = new CompiledLikelihood(model.Denoiser, model.Schedule, _options.ToCompiledOptions());
     }
 
     /// <summary>The model whose likelihood is computed.</summary>
@@ -218,7 +223,8 @@ public sealed class LikelihoodTransformer : ITransformer, IDisposable
             encoding.Encode(rows, z);
             for (int i = 0; i < z.Length; i++) z[i] = (z[i] - _mean[i % d]) / _scale[i % d];
         }
-        ProbabilityFlowLikelihood.Compute(_denoiser, Model.Schedule, z, nll, _options.ToLikelihoodOptions(seed));
+        if (_compiled is not null) _compiled.Compute(z, nll, default, default, seed);
+        else ProbabilityFlowLikelihood.Compute(_denoiser, Model.Schedule, z, nll, _options.ToLikelihoodOptions(seed));
         for (int r = 0; r < nll.Length; r++) nll[r] = -nll[r] + LogScaleCorrection;
         // Feature transforms: p_y(y) = p_u(u) |du/dy|, so NLL_y = NLL_u - ln |du/dy|.
         if (!encoding.IsIdentity)
