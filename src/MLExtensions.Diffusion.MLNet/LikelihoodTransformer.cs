@@ -45,10 +45,8 @@ namespace MLExtensions.Diffusion.MLNet;
 public sealed class LikelihoodTransformer : ITransformer, IDisposable
 {
     private readonly LikelihoodTransformOptions _options;
-    private readonly IDenoiserJacobian _denoiser;
     private readonly OnnxJacobianDenoiser? _onnx;
-    private readonly CompiledLikelihood? _compiled;
-    private readonly double[] _mean, _scale;
+    private readonly LikelihoodScorer _scorer;
 
     /// <summary>Builds the transformer; for <see cref="LikelihoodEngine.Onnx"/> it exports the Jacobian-vector-product
     /// graph and opens its session.</summary>
@@ -67,11 +65,6 @@ public sealed class LikelihoodTransformer : ITransformer, IDisposable
         _options.ToLikelihoodOptions(0).Validate(model.Schedule, model.Dimension);
         GenerateTransformer.CheckBatchArrays(_options.BatchSize, model.Dimension, nameof(LikelihoodTransformOptions.BatchSize));
         Model = model;
-        _mean = model.FeatureScaler.Mean.ToArray();
-        _scale = model.FeatureScaler.Scale.ToArray();
-        double correction = 0;
-        foreach (double s in _scale) correction += Math.Log(s);
-        LogScaleCorrection = correction;
         if (_options.Engine == LikelihoodEngine.Onnx)
         {
             try
@@ -82,11 +75,8 @@ public sealed class LikelihoodTransformer : ITransformer, IDisposable
             {
                 throw new InvalidOperationException($"The ONNX likelihood engine could not start: {e.Message}", e);
             }
-            _denoiser = _onnx;
         }
-        else _denoiser = model.Denoiser;
-        if (_options.Engine == LikelihoodEngine.Compiled && CompiledLikelihood.Supports(model.Denoiser, model.Schedule, out _))
-            _compiled = new CompiledLikelihood(model.Denoiser, model.Schedule, _options.ToCompiledOptions());
+        _scorer = new LikelihoodScorer(model, _options.ToCompiledOptions(), compiled: _options.Engine == LikelihoodEngine.Compiled, denoiser: _onnx);
     }
 
     /// <summary>The model whose likelihood is computed.</summary>
@@ -100,7 +90,7 @@ public sealed class LikelihoodTransformer : ITransformer, IDisposable
 
     /// <summary>sum_j ln std_j of the model's <see cref="DiffusionModelParameters.FeatureScaler"/>: NLL in data units minus NLL in
     /// standardised units.</summary>
-    public double LogScaleCorrection { get; }
+    public double LogScaleCorrection => _scorer.LogScaleCorrection;
 
     /// <summary>True: besides the batched <see cref="Transform"/>, each row can be scored alone
     /// (<see cref="GetRowToRowMapper"/>), so <c>mlContext.Model.CreatePredictionEngine</c> works over this transformer.</summary>
@@ -135,17 +125,7 @@ public sealed class LikelihoodTransformer : ITransformer, IDisposable
     /// the row).</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="rowCount"/> is not positive.</exception>
     /// <exception cref="ObjectDisposedException">The transformer (ONNX engine) was disposed.</exception>
-    public double[] Score(ReadOnlySpan<float> rows, int rowCount, int width, int seed = 0)
-    {
-        int d = Dimension;
-        RowShape.Check(rows.Length, rowCount, width, d, nameof(rows), nameof(rowCount), nameof(width));
-        for (int i = 0; i < rows.Length; i++)
-            if (!float.IsFinite(rows[i]))
-                throw new ArgumentException($"Row {i / d} holds a non-finite value ({rows[i]}) at slot {i % d}.", nameof(rows));
-        var nll = new double[rows.Length / d];
-        ScoreCore(rows, nll, seed);
-        return nll;
-    }
+    public double[] Score(ReadOnlySpan<float> rows, int rowCount, int width, int seed = 0) => _scorer.Score(rows, rowCount, width, seed);
 
     /// <summary>The input schema plus the Single output column.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="inputSchema"/> is null.</exception>
@@ -210,25 +190,10 @@ public sealed class LikelihoodTransformer : ITransformer, IDisposable
     /// <summary>The NLL of one finite row with the probe seed <see cref="LikelihoodTransformOptions.Seed"/> (the row mapper's).</summary>
     internal void ScoreRow(ReadOnlySpan<float> row, Span<double> nll) => ScoreCore(row, nll, _options.Seed);
 
-    /// <summary>Standardises the (finite) rows, runs the engine and writes NLL in data units.</summary>
+    /// <summary>Standardises the (finite) rows, runs the engine and writes NLL in data units (<see cref="LikelihoodScorer"/>).</summary>
     internal void ScoreCore(ReadOnlySpan<float> rows, Span<double> nll, int seed)
     {
-        int d = Dimension;
-        var z = new double[rows.Length];
-        var encoding = Model.FeatureEncoding;
-        if (encoding.IsIdentity)
-            for (int i = 0; i < z.Length; i++) z[i] = (rows[i] - _mean[i % d]) / _scale[i % d];
-        else
-        {
-            encoding.Encode(rows, z);
-            for (int i = 0; i < z.Length; i++) z[i] = (z[i] - _mean[i % d]) / _scale[i % d];
-        }
-        if (_compiled is not null) _compiled.Compute(z, nll, default, default, seed);
-        else ProbabilityFlowLikelihood.Compute(_denoiser, Model.Schedule, z, nll, _options.ToLikelihoodOptions(seed));
-        for (int r = 0; r < nll.Length; r++) nll[r] = -nll[r] + LogScaleCorrection;
-        // Feature transforms: p_y(y) = p_u(u) |du/dy|, so NLL_y = NLL_u - ln |du/dy|.
-        if (!encoding.IsIdentity)
-            for (int r = 0; r < nll.Length; r++) nll[r] -= encoding.LogJacobian(rows.Slice(r * d, d));
+        _scorer.ScoreFinite(rows, nll, seed);
     }
 
     private void CheckInput(DataViewSchema schema, string paramName)

@@ -3,9 +3,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Microsoft.ML.Data;
-using MLExtensions.Diffusion.MLNet;
-using MLExtensions.Diffusion.Features;
+using MLExtensions.Diffusion.Likelihood;
 using MLExtensions.Diffusion.Models;
 using MLExtensions.Diffusion.Plans;
 using MLExtensions.Diffusion.Onnx;
@@ -13,19 +11,20 @@ using MLExtensions.Diffusion.Onnx;
 namespace MLExtensions.Diffusion.Service;
 
 /// <summary>
-/// The one place where the service touches the library's model types: loads a model file (<see cref="DiffusionModelArchive.Load"/>),
+/// The one place where the service touches the library's model types (the core assembly only: no ML.NET): loads a model
+/// file (<see cref="DiffusionModelParameters.Load"/>),
 /// checks it generates finite rows, describes it, generates rows of the (seed, row) stream and scores likelihoods.
 /// </summary>
 /// <remarks>
 /// <para>The file is read once into memory, so the snapshot (model, card, hash) is of one version of the file even when
 /// the file is replaced while it loads.</para>
 /// <para>Engines. <see cref="SamplingEngine.CSharp"/> generates chunks of 4096 rows with <c>GenerateFromNoise</c> of the
-/// stream latents <see cref="GenerateTransformer.StreamLatent"/>(seed, i), the blocks <c>DiffusionModel.Generate</c> itself
-/// uses, so the rows are exactly <c>model.Generate(count, seed)</c>'s. <see cref="SamplingEngine.Onnx"/> streams
-/// <see cref="GenerateTransformer.GenerateRows"/> of one cached <see cref="GenerateTransformer"/> per (plan, nfe) with the
-/// configured <see cref="OnnxSessionSettings"/> (<see cref="OnnxExecutionProvider.Auto"/>: CUDA when usable); likelihoods
-/// use <see cref="LikelihoodTransformer"/> on the matching engine. All of them are thread-safe, so one snapshot serves
-/// concurrent requests.</para>
+/// stream latents <see cref="LatentStream.Fill"/>(seed, i), the blocks <c>DiffusionModelParameters.Generate</c> itself
+/// uses, so the rows are exactly <c>model.Generate(count, seed)</c>'s. <see cref="SamplingEngine.Onnx"/> runs one cached
+/// <see cref="OnnxSampler"/> per (plan, nfe) (the compiled sampler graph under I/O binding) with the configured
+/// <see cref="OnnxSessionSettings"/> (<see cref="OnnxExecutionProvider.Auto"/>: CUDA when usable); likelihoods use the
+/// core's <see cref="LikelihoodScorer"/> (the compiled engine). The scorer is thread-safe and the samplers serialise
+/// their runs, so one snapshot serves concurrent requests.</para>
 /// </remarks>
 internal sealed class ServedModel : IServedModel
 {
@@ -34,18 +33,17 @@ internal sealed class ServedModel : IServedModel
     private const int ValidationRows = 8;
     private const int MaxCachedGenerators = 16;
     private const string ColumnsEntry = "cli/columns.json", CardEntry = "model-card.md";
-    private const string OutputColumn = GenerateOptions.DefaultOutputColumnName;
 
-    private readonly DiffusionModel _model;
-    private readonly Lazy<DiffusionModel> _defaultPlanModel;
+    private readonly DiffusionModelParameters _model;
+    private readonly Lazy<DiffusionModelParameters> _defaultPlanModel;
     private readonly SamplingEngine _engine;
     private readonly OnnxSessionSettings _session;
     private readonly int _likelihoodSteps;
-    private readonly ConcurrentDictionary<(SamplingPlanChoice, int?), Lazy<GenerateTransformer>> _generators = new();
-    private readonly Lazy<LikelihoodTransformer> _likelihood;
+    private readonly ConcurrentDictionary<(SamplingPlanChoice, int?), Lazy<OnnxSampler>> _generators = new();
+    private readonly Lazy<LikelihoodScorer> _likelihood;
     private int _disposed;
 
-    private ServedModel(string name, DiffusionModel model, string? card, string sha256, SamplerServiceOptions options, Action<string>? warning)
+    private ServedModel(string name, DiffusionModelParameters model, string? card, string sha256, SamplerServiceOptions options, Action<string>? warning)
     {
         Name = name;
         _model = model;
@@ -54,13 +52,8 @@ internal sealed class ServedModel : IServedModel
         _engine = options.Engine;
         _likelihoodSteps = options.LikelihoodSteps;
         _session = new OnnxSessionSettings { ExecutionProvider = ParseProvider(options.ExecutionProvider), Warning = warning };
-        _defaultPlanModel = new Lazy<DiffusionModel>(() => model.WithSamplingPlan(model.DefaultSamplingPlan(model.Options.SamplingSteps)));
-        _likelihood = new Lazy<LikelihoodTransformer>(() => new LikelihoodTransformer(model, new LikelihoodTransformOptions
-        {
-            Steps = _likelihoodSteps,
-            Engine = _engine == SamplingEngine.Onnx ? LikelihoodEngine.Onnx : LikelihoodEngine.CSharp,
-            SessionSettings = _session,
-        }));
+        _defaultPlanModel = new Lazy<DiffusionModelParameters>(() => model.WithSamplingPlan(model.DefaultSamplingPlan(model.Options.SamplingSteps)));
+        _likelihood = new Lazy<LikelihoodScorer>(() => new LikelihoodScorer(model, new CompiledLikelihoodOptions { Steps = _likelihoodSteps }));
         Columns = ReadColumns(model);
         Plan = Describe(model.SamplingPlan);
         Engine = "csharp";
@@ -106,12 +99,12 @@ internal sealed class ServedModel : IServedModel
         }
         string sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
         string temp = Path.Combine(Path.GetTempPath(), $"mldiffusion-serve-{Guid.NewGuid():N}.zip");
-        DiffusionModel model;
+        DiffusionModelParameters model;
         string? card;
         try
         {
             File.WriteAllBytes(temp, bytes);
-            model = DiffusionModel.Load(temp);
+            model = DiffusionModelParameters.Load(temp);
             card = ReadCard(bytes);
         }
         catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
@@ -172,13 +165,13 @@ internal sealed class ServedModel : IServedModel
     }
 
     /// <summary>A generator for one request when the cache is full (many distinct nfe values): compiled, run, disposed.</summary>
-    private IEnumerable<float[]> GenerateOnnxOnce(DiffusionModel model, int? steps, int count, int seed, CancellationToken cancellationToken)
+    private IEnumerable<float[]> GenerateOnnxOnce(DiffusionModelParameters model, int? steps, int count, int seed, CancellationToken cancellationToken)
     {
         using var generator = CreateGenerator(model, steps);
         foreach (var chunk in GenerateOnnx(generator, count, seed, cancellationToken)) yield return chunk;
     }
 
-    private IEnumerable<float[]> GenerateCSharp(DiffusionModel model, int? steps, int count, int seed, CancellationToken cancellationToken)
+    private IEnumerable<float[]> GenerateCSharp(DiffusionModelParameters model, int? steps, int count, int seed, CancellationToken cancellationToken)
     {
         int d = Dimension;
         for (int start = 0; start < count; start += ChunkRows)
@@ -187,51 +180,40 @@ internal sealed class ServedModel : IServedModel
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
             int n = Math.Min(ChunkRows, count - start);
             var latents = new float[n * d];
-            for (int r = 0; r < n; r++) GenerateTransformer.StreamLatent(seed, start + r, latents.AsSpan(r * d, d));
+            for (int r = 0; r < n; r++) LatentStream.Fill(seed, start + r, latents.AsSpan(r * d, d));
             yield return model.GenerateFromNoise(latents, n, d, null, steps, seed);
         }
     }
 
-    private static IEnumerable<float[]> GenerateOnnx(GenerateTransformer generator, int count, int seed, CancellationToken cancellationToken)
+    private IEnumerable<float[]> GenerateOnnx(OnnxSampler generator, int count, int seed, CancellationToken cancellationToken)
     {
         int d = generator.Dimension;
-        var view = generator.GenerateRows(count, seed);
-        var column = view.Schema[OutputColumn];
-        using var cursor = view.GetRowCursor([column]);
-        var getter = cursor.GetGetter<VBuffer<float>>(column);
-        var buffer = default(VBuffer<float>);
-        int done = 0;
-        while (done < count)
+        for (int done = 0; done < count;)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
             int n = Math.Min(ChunkRows, count - done);
             var chunk = new float[n * d];
-            for (int r = 0; r < n; r++)
-            {
-                if (!cursor.MoveNext()) throw new InvalidOperationException($"The generator stopped after {done + r} of {count} rows.");
-                getter(ref buffer);
-                buffer.GetValues().CopyTo(chunk.AsSpan(r * d, d));
-            }
+            generator.Generate(seed, done, chunk);
             done += n;
             yield return chunk;
         }
     }
 
-    private GenerateTransformer Generator(SamplingPlanChoice plan, int? steps, DiffusionModel model)
+    private OnnxSampler Generator(SamplingPlanChoice plan, int? steps, DiffusionModelParameters model)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        var lazy = _generators.GetOrAdd((plan, steps), _ => new Lazy<GenerateTransformer>(() => CreateGenerator(model, steps)));
+        var lazy = _generators.GetOrAdd((plan, steps), _ => new Lazy<OnnxSampler>(() => CreateGenerator(model, steps)));
         var generator = lazy.Value;
-        if (generator.ExecutionProvider is { } provider) Engine = $"onnx ({provider})";
+        Engine = $"onnx ({generator.ExecutionProvider})";
         return generator;
     }
 
-    private GenerateTransformer CreateGenerator(DiffusionModel model, int? steps) => new(model, new GenerateOptions
+    private OnnxSampler CreateGenerator(DiffusionModelParameters model, int? steps) => new(model, new OnnxSamplerOptions
     {
-        Steps = steps,
-        Engine = GenerateEngine.OnnxGraph,
+        Plan = steps is { } s ? new SamplingPlan(model.SamplingPlan.Schedule, model.SamplingTimes(s), model.SamplingPlan.Sampler) : null,
         BatchSize = ChunkRows,
-        SessionSettings = _session,
+        Session = _session,
     });
 
     public double[] NegativeLogLikelihood(float[] rows, int rowCount, CancellationToken cancellationToken)
@@ -250,7 +232,7 @@ internal sealed class ServedModel : IServedModel
     }
 
     /// <summary>The model and the default-grid step count of a request.</summary>
-    private (DiffusionModel Model, int? Steps) Resolve(int? nfe, SamplingPlanChoice plan)
+    private (DiffusionModelParameters Model, int? Steps) Resolve(int? nfe, SamplingPlanChoice plan)
     {
         if (!Enum.IsDefined(plan)) throw new ArgumentException($"Unknown plan {plan}.", "plan");
         var model = plan == SamplingPlanChoice.Default ? _defaultPlanModel.Value : _model;
@@ -265,7 +247,7 @@ internal sealed class ServedModel : IServedModel
 
     private static ServedPlan Describe(SamplingPlan plan) => new(plan.Sampler.ToString(), plan.Steps, plan.Nfe, plan.ToString());
 
-    private static string[] ReadColumns(DiffusionModel model)
+    private static string[] ReadColumns(DiffusionModelParameters model)
     {
         if (model.AdditionalEntries.TryGetValue(ColumnsEntry, out var bytes))
         {
@@ -296,6 +278,5 @@ internal sealed class ServedModel : IServedModel
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         foreach (var lazy in _generators.Values)
             if (lazy.IsValueCreated) lazy.Value.Dispose();
-        if (_likelihood.IsValueCreated) _likelihood.Value.Dispose();
     }
 }
