@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Orleans.Placement;
+using Orleans.Runtime;
+
+namespace MLExtensions.Diffusion.Orleans;
+
+/// <summary>Writes one shard (key: job id / shard / attempt) on the silo with the fewest activations; the CPU work runs
+/// off the grain's scheduler.</summary>
+[ActivationCountBasedPlacement]
+internal sealed class ShardGrain(ModelCache models, ILocalSiloDetails silo) : Grain, IShardGrain
+{
+    public async Task<ShardOutcome> WriteAsync(GenerationRequest request, int index)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        request.Validate();
+        var outcome = await Task.Run(() => ShardFiles.WriteShard(request, index, models.Get(request.Model)));
+        DeactivateOnIdle();
+        return outcome with { Silo = silo.SiloAddress.ToString() };
+    }
+}
+
+/// <summary>The coordinator of one generation job.</summary>
+internal sealed class GenerationJobGrain(
+    [PersistentState("generation", ClusterHosting.StorageName)] IPersistentState<GenerationState> state,
+    ILogger<GenerationJobGrain> log) : Grain, IGenerationJobGrain
+{
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+
+    public Task<int> GetCompletedShardsAsync() => Task.FromResult(state.State.Shards.Count);
+
+    public async Task<GenerationOutcome> RunAsync(GenerationRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        request.Validate();
+        string id = this.GetPrimaryKeyString();
+        var s = state.State;
+        if (s.Request is null)
+        {
+            await Task.Run(() => ShardFiles.PrepareFolder(request));
+            s.Request = request;
+            await WriteAsync();
+        }
+        else if (s.Request != request)
+        {
+            throw new ArgumentException($"Generation job '{id}' was started with other settings ({s.Request}); use another job id for {request}.", nameof(request));
+        }
+        var clock = Stopwatch.StartNew();
+        var done = s.Shards.Select(x => x.Index).ToHashSet();
+        if (done.Count > 0 && done.Count < request.ShardCount) log.LogInformation("Generation job {Id} resumes with {Count} stored shards.", id, done.Count);
+        using var slots = new SemaphoreSlim(request.MaxParallelShards);
+        var tasks = new List<Task>();
+        for (int index = 0; index < request.ShardCount; index++)
+        {
+            if (done.Contains(index)) continue;
+            await slots.WaitAsync();
+            int shard = index;
+            tasks.Add(RunShardAsync(id, request, shard).ContinueWith(t => { slots.Release(); return t; }, TaskScheduler.Current).Unwrap());
+            tasks.RemoveAll(t => t.IsCompletedSuccessfully);
+            if (tasks.FirstOrDefault(t => t.IsFaulted) is { } failed) await failed;
+        }
+        await Task.WhenAll(tasks);
+        return new GenerationOutcome { Shards = s.Shards.OrderBy(x => x.Index).ToList(), Retries = s.Retries, ElapsedMilliseconds = clock.Elapsed.TotalMilliseconds };
+    }
+
+    private async Task RunShardAsync(string jobId, GenerationRequest request, int index)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            var grain = GrainFactory.GetGrain<IShardGrain>($"{jobId}/{index}/{attempt}");
+            try
+            {
+                var outcome = await grain.WriteAsync(request, index) with { Attempt = attempt };
+                state.State.Shards.Add(outcome);
+                await WriteAsync();
+                return;
+            }
+            catch (Exception e) when (ClusterHosting.IsLostWork(e) && attempt < request.MaxAttempts)
+            {
+                state.State.Retries++;
+                log.LogWarning("Generation job {Id}: shard {Shard} attempt {Attempt} was lost ({Error}); running it again.", jobId, index, attempt, e.Message);
+            }
+            catch (Exception e) when (ClusterHosting.IsLostWork(e))
+            {
+                throw new InvalidOperationException($"Shard {index} of job '{jobId}' was lost {attempt} times (the last: {e.Message}); giving up.", e);
+            }
+        }
+    }
+
+    private async Task WriteAsync()
+    {
+        await _writeLock.WaitAsync();
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+}
