@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
 using Orleans.Hosting;
+using Orleans.Persistence.FileStorage;
 using Orleans.Runtime;
 using Orleans.Runtime.Messaging;
 
@@ -49,8 +50,8 @@ public static class ClusterHosting
         return builder;
     }
 
-    /// <summary>Joins a silo to the cluster <paramref name="connection"/> names: localhost clustering with in-memory
-    /// storage for development, or ADO.NET clustering and storage on PostgreSQL.</summary>
+    /// <summary>Joins a silo to the cluster <paramref name="connection"/> names: localhost clustering with file storage in
+    /// <see cref="ClusterConnection.StateFolder"/> for development, or ADO.NET clustering and storage on PostgreSQL.</summary>
     /// <param name="builder">The silo builder.</param>
     /// <param name="connection">The cluster.</param>
     /// <param name="siloIndex">This silo's number on the machine (0, 1, ...): its ports are the base ports + index.
@@ -73,7 +74,7 @@ public static class ClusterHosting
         else
         {
             builder.UseLocalhostClustering(siloPort, gatewayPort, new IPEndPoint(IPAddress.Loopback, connection.SiloPort), connection.ServiceId, connection.ClusterId);
-            builder.AddMemoryGrainStorage(StorageName);
+            builder.AddFileGrainStorage(StorageName, o => o.RootDirectory = connection.StateFolder);
         }
         return builder.AddDiffusionWorkers();
     }
@@ -146,6 +147,10 @@ public sealed record ClusterConnection
 
     /// <summary>The client gateway port of silo 0 (silo i uses this + i).</summary>
     public int GatewayPort { get; init; } = 30000;
+
+    /// <summary>With localhost clustering, the folder of the stored search and job state (Orleans file grain storage),
+    /// shared by the silos of the machine; default <c>&lt;temp&gt;/mldiffusion-cluster-state</c>.</summary>
+    public string StateFolder { get; init; } = Path.Combine(Path.GetTempPath(), "mldiffusion-cluster-state");
 
     /// <summary>Parses <c>localhost</c>, <c>localhost:&lt;silo port&gt;:&lt;gateway port&gt;</c>, or a PostgreSQL
     /// connection string (<c>Host=...;Database=...;Username=...</c>, optionally prefixed <c>postgres:</c>).</summary>

@@ -166,6 +166,9 @@ public sealed record ClusterSearchProgress
 
     /// <summary>Trial starts lost with their silo and re-run.</summary>
     [Id(4)] public int Retries { get; init; }
+
+    /// <summary>The silo the coordinator runs on.</summary>
+    [Id(5)] public string? Silo { get; init; }
 }
 
 /// <summary>The JSON text of a <see cref="Parameter"/>, exactly as the search types write it.</summary>

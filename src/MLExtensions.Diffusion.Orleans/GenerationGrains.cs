@@ -8,12 +8,13 @@ namespace MLExtensions.Diffusion.Orleans;
 /// <summary>Writes one shard (key: job id / shard / attempt) on the silo with the fewest activations; the CPU work runs
 /// off the grain's scheduler.</summary>
 [ActivationCountBasedPlacement]
-internal sealed class ShardGrain(ModelCache models, ILocalSiloDetails silo) : Grain, IShardGrain
+internal sealed class ShardGrain(ModelCache models, ILocalSiloDetails silo, IServiceProvider services) : Grain, IShardGrain
 {
     public async Task<ShardOutcome> WriteAsync(GenerationRequest request, int index)
     {
         ArgumentNullException.ThrowIfNull(request);
         request.Validate();
+        if (services.GetService(typeof(IShardStartHook)) is IShardStartHook hook) await hook.StartingAsync(index, silo.SiloAddress.ToString());
         var outcome = await Task.Run(() => ShardFiles.WriteShard(request, index, models.Get(request.Model)));
         DeactivateOnIdle();
         return outcome with { Silo = silo.SiloAddress.ToString() };
@@ -71,13 +72,12 @@ internal sealed class GenerationJobGrain(
             try
             {
                 var outcome = await grain.WriteAsync(request, index) with { Attempt = attempt };
-                state.State.Shards.Add(outcome);
-                await WriteAsync();
+                await WriteAsync(() => state.State.Shards.Add(outcome));
                 return;
             }
             catch (Exception e) when (ClusterHosting.IsLostWork(e) && attempt < request.MaxAttempts)
             {
-                state.State.Retries++;
+                await WriteAsync(() => state.State.Retries++, write: false);
                 log.LogWarning("Generation job {Id}: shard {Shard} attempt {Attempt} was lost ({Error}); running it again.", jobId, index, attempt, e.Message);
             }
             catch (Exception e) when (ClusterHosting.IsLostWork(e))
@@ -87,16 +87,25 @@ internal sealed class GenerationJobGrain(
         }
     }
 
-    private async Task WriteAsync()
+    /// <summary>Changes the state and stores it, one change at a time (the storage serialises the state while it writes,
+    /// and other trials' continuations run between the awaits).</summary>
+    private async Task WriteAsync(Action? change = null, bool write = true)
     {
         await _writeLock.WaitAsync();
         try
         {
-            await state.WriteStateAsync();
+            change?.Invoke();
+            if (write) await state.WriteStateAsync();
         }
         finally
         {
             _writeLock.Release();
         }
     }
+}
+
+/// <summary>Told when a shard grain starts a shard (tests use it to hold a shard while its silo is killed).</summary>
+internal interface IShardStartHook
+{
+    Task StartingAsync(int index, string silo);
 }

@@ -72,7 +72,7 @@ public static class RoundSearch
         return Finish(trials, reason, clock.Elapsed.TotalMilliseconds);
     }
 
-    /// <summary>The loop. <paramref name="done"/> holds trials finished by an earlier run (a restarted coordinator): their
+    /// <summary>The loop (it keeps the caller's synchronisation context, a grain's scheduler). <paramref name="done"/> holds trials finished by an earlier run (a restarted coordinator): their
     /// rounds are replayed through the tuner (its proposals must match them) and only missing trials run.</summary>
     internal static async Task<(List<TrialResult> Trials, SearchStopReason Reason)> RunRoundsAsync(
         SearchSpace space, ITuner tuner, int maxTrials, int batchSize, IReadOnlyDictionary<int, TrialResult> done,
@@ -111,7 +111,7 @@ public static class RoundSearch
             {
                 try
                 {
-                    fresh = await runRound(missing, cancellationToken).ConfigureAwait(false);
+                    fresh = await runRound(missing, cancellationToken);
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
@@ -126,7 +126,7 @@ public static class RoundSearch
                     throw new InvalidOperationException($"The round runner returned no result for trial {settings.TrialId}.");
                 trials.Add(result!);
                 tuner.Update(result!);
-                await recorded(result!, isNew).ConfigureAwait(false);
+                await recorded(result!, isNew);
             }
         }
         return (trials, SearchStopReason.MaxTrials);

@@ -28,7 +28,7 @@ public sealed class SearchState
 /// <summary>The coordinator of one search.</summary>
 internal sealed class SearchCoordinatorGrain(
     [PersistentState("search", ClusterHosting.StorageName)] IPersistentState<SearchState> state,
-    TrialRunnerPool pool, ILogger<SearchCoordinatorGrain> log) : Grain, ISearchCoordinatorGrain
+    TrialRunnerPool pool, ILocalSiloDetails silo, ILogger<SearchCoordinatorGrain> log) : Grain, ISearchCoordinatorGrain
 {
     private readonly SemaphoreSlim _writeLock = new(1, 1);
 
@@ -38,7 +38,7 @@ internal sealed class SearchCoordinatorGrain(
         var ok = s.Trials.Where(t => t.Error is null && double.IsFinite(t.Loss)).ToList();
         return Task.FromResult(new ClusterSearchProgress
         {
-            Completed = s.Trials.Count, MaxTrials = s.Request?.MaxTrials ?? 0, Finished = s.Finished, Retries = s.Retries,
+            Completed = s.Trials.Count, MaxTrials = s.Request?.MaxTrials ?? 0, Finished = s.Finished, Retries = s.Retries, Silo = silo.SiloAddress.ToString(),
             BestLoss = ok.Count == 0 ? double.PositiveInfinity : ok.Min(t => t.Loss),
         });
     }
@@ -93,13 +93,12 @@ internal sealed class SearchCoordinatorGrain(
             try
             {
                 var outcome = await grain.RunAsync(work) with { Attempt = attempt };
-                state.State.Trials.Add(outcome);
-                await WriteAsync();
+                await WriteAsync(() => state.State.Trials.Add(outcome));
                 return outcome.ToResult();
             }
             catch (Exception e) when (ClusterHosting.IsLostWork(e) && attempt < request.MaxAttempts)
             {
-                state.State.Retries++;
+                await WriteAsync(() => state.State.Retries++, write: false);
                 log.LogWarning("Search {Id}: trial {Trial} attempt {Attempt} was lost ({Error}); running it again.", searchId, settings.TrialId, attempt, e.Message);
             }
             catch (Exception e) when (ClusterHosting.IsLostWork(e))
@@ -109,12 +108,15 @@ internal sealed class SearchCoordinatorGrain(
         }
     }
 
-    private async Task WriteAsync()
+    /// <summary>Changes the state and stores it, one change at a time (the storage serialises the state while it writes,
+    /// and other trials' continuations run between the awaits).</summary>
+    private async Task WriteAsync(Action? change = null, bool write = true)
     {
         await _writeLock.WaitAsync();
         try
         {
-            await state.WriteStateAsync();
+            change?.Invoke();
+            if (write) await state.WriteStateAsync();
         }
         finally
         {
