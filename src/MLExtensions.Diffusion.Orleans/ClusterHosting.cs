@@ -31,6 +31,7 @@ public static class ClusterHosting
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddSingleton<TrialRunnerPool>();
         builder.Services.AddSingleton<ModelCache>();
+        builder.Services.AddSingleton<WorkSpreader>();
         builder.Services.AddKeyedSingleton<ISearchWorkload>(SamplingPlanWorkload.Name, new SamplingPlanWorkload());
         builder.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = DefaultResponseTimeout);
         return builder;

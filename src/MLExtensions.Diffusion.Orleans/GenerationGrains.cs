@@ -5,7 +5,7 @@ using Orleans.Runtime;
 
 namespace MLExtensions.Diffusion.Orleans;
 
-/// <summary>Writes one shard (key: job id / shard / attempt) on the silo with the fewest activations; the CPU work runs
+/// <summary>Writes one shard (key: job id / shard / attempt) on the silo the job hints (<see cref="WorkSpreader"/>); the CPU work runs
 /// off the grain's scheduler.</summary>
 [ActivationCountBasedPlacement]
 internal sealed class ShardGrain(ModelCache models, ILocalSiloDetails silo, IServiceProvider services) : Grain, IShardGrain
@@ -23,7 +23,7 @@ internal sealed class ShardGrain(ModelCache models, ILocalSiloDetails silo, ISer
 
 /// <summary>The coordinator of one generation job.</summary>
 internal sealed class GenerationJobGrain(
-    [PersistentState("generation", ClusterHosting.StorageName)] IPersistentState<GenerationState> state,
+    [PersistentState("generation", ClusterHosting.StorageName)] IPersistentState<GenerationState> state, WorkSpreader spreader,
     ILogger<GenerationJobGrain> log) : Grain, IGenerationJobGrain
 {
     private readonly SemaphoreSlim _writeLock = new(1, 1);
@@ -71,7 +71,7 @@ internal sealed class GenerationJobGrain(
             var grain = GrainFactory.GetGrain<IShardGrain>($"{jobId}/{index}/{attempt}");
             try
             {
-                var outcome = await grain.WriteAsync(request, index) with { Attempt = attempt };
+                var outcome = await spreader.CallAsync(index, attempt, () => grain.WriteAsync(request, index)) with { Attempt = attempt };
                 await WriteAsync(() => state.State.Shards.Add(outcome));
                 return;
             }

@@ -28,7 +28,7 @@ public sealed class SearchState
 /// <summary>The coordinator of one search.</summary>
 internal sealed class SearchCoordinatorGrain(
     [PersistentState("search", ClusterHosting.StorageName)] IPersistentState<SearchState> state,
-    TrialRunnerPool pool, ILocalSiloDetails silo, ILogger<SearchCoordinatorGrain> log) : Grain, ISearchCoordinatorGrain
+    TrialRunnerPool pool, WorkSpreader spreader, ILocalSiloDetails silo, ILogger<SearchCoordinatorGrain> log) : Grain, ISearchCoordinatorGrain
 {
     private readonly SemaphoreSlim _writeLock = new(1, 1);
 
@@ -92,7 +92,7 @@ internal sealed class SearchCoordinatorGrain(
             var grain = GrainFactory.GetGrain<ITrialGrain>($"{searchId}/{settings.TrialId}/{attempt}");
             try
             {
-                var outcome = await grain.RunAsync(work) with { Attempt = attempt };
+                var outcome = await spreader.CallAsync(settings.TrialId, attempt, () => grain.RunAsync(work)) with { Attempt = attempt };
                 await WriteAsync(() => state.State.Trials.Add(outcome));
                 return outcome.ToResult();
             }

@@ -3,7 +3,7 @@ using Orleans.Runtime;
 
 namespace MLExtensions.Diffusion.Orleans;
 
-/// <summary>Runs one trial (key: search id / trial id / attempt) on the silo with the fewest activations.</summary>
+/// <summary>Runs one trial (key: search id / trial id / attempt) on the silo the coordinator hints (<see cref="WorkSpreader"/>), else the one with the fewest activations.</summary>
 [ActivationCountBasedPlacement]
 internal sealed class TrialGrain(TrialRunnerPool pool, ILocalSiloDetails silo) : Grain, ITrialGrain
 {
