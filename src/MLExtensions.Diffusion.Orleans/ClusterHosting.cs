@@ -5,6 +5,7 @@ using Orleans.Hosting;
 using Orleans.Persistence.FileStorage;
 using Orleans.Runtime;
 using Orleans.Runtime.Messaging;
+using Orleans.Storage;
 
 namespace MLExtensions.Diffusion.Orleans;
 
@@ -111,7 +112,7 @@ public static class ClusterHosting
             or ClientNotAvailableException or GatewayTooBusyException;
 
     /// <summary>Calls <paramref name="call"/> until it succeeds, retrying (after a short back-off) when the work was lost
-    /// (<see cref="IsLostWork"/>).</summary>
+    /// (<see cref="IsLostWork"/>) or a stale coordinator's state write was refused.</summary>
     internal static async Task<T> CallWithRetryAsync<T>(Func<Task<T>> call, int maxAttempts, CancellationToken cancellationToken)
     {
         if (maxAttempts < 1) throw new ArgumentOutOfRangeException(nameof(maxAttempts), maxAttempts, "At least one attempt.");
@@ -122,8 +123,9 @@ public static class ClusterHosting
             {
                 return await call().WaitAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (IsLostWork(e) && attempt < maxAttempts)
+            catch (Exception e) when ((IsLostWork(e) || e is InconsistentStateException) && attempt < maxAttempts)
             {
+                // Lost with its silo, or a stale activation's write lost the race with a newer one: call again.
                 await Task.Delay(TimeSpan.FromMilliseconds(250 * attempt), cancellationToken).ConfigureAwait(false);
             }
         }

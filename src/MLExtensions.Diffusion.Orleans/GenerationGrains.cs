@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Placement;
 using Orleans.Runtime;
@@ -23,7 +24,7 @@ internal sealed class ShardGrain(ModelCache models, ILocalSiloDetails silo, ISer
 
 /// <summary>The coordinator of one generation job.</summary>
 internal sealed class GenerationJobGrain(
-    [PersistentState("generation", ClusterHosting.StorageName)] IPersistentState<GenerationState> state, WorkSpreader spreader,
+    [PersistentState("generation", ClusterHosting.StorageName)] IPersistentState<GenerationState> state, WorkSpreader spreader, IHostApplicationLifetime lifetime,
     ILogger<GenerationJobGrain> log) : Grain, IGenerationJobGrain
 {
     private readonly SemaphoreSlim _writeLock = new(1, 1);
@@ -75,12 +76,13 @@ internal sealed class GenerationJobGrain(
                 await WriteAsync(() => state.State.Shards.Add(outcome));
                 return;
             }
-            catch (Exception e) when (ClusterHosting.IsLostWork(e) && attempt < request.MaxAttempts)
+            catch (Exception e) when (ClusterHosting.IsLostWork(e) && attempt < request.MaxAttempts && !lifetime.ApplicationStopping.IsCancellationRequested)
             {
                 await WriteAsync(() => state.State.Retries++, write: false);
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt));   // back off while the membership settles
                 log.LogWarning("Generation job {Id}: shard {Shard} attempt {Attempt} was lost ({Error}); running it again.", jobId, index, attempt, e.Message);
             }
-            catch (Exception e) when (ClusterHosting.IsLostWork(e))
+            catch (Exception e) when (ClusterHosting.IsLostWork(e) && !lifetime.ApplicationStopping.IsCancellationRequested)
             {
                 throw new InvalidOperationException($"Shard {index} of job '{jobId}' was lost {attempt} times (the last: {e.Message}); giving up.", e);
             }
@@ -94,6 +96,8 @@ internal sealed class GenerationJobGrain(
         await _writeLock.WaitAsync();
         try
         {
+            // A coordinator whose silo is going down stops here; its caller retries and a new activation resumes from the store.
+            if (lifetime.ApplicationStopping.IsCancellationRequested) throw new SiloUnavailableException("The coordinator's silo is stopping; call again to resume from the stored state.");
             change?.Invoke();
             if (write) await state.WriteStateAsync();
         }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MLExtensions.Diffusion.Search;
 using Orleans.Runtime;
@@ -27,7 +28,7 @@ public sealed class SearchState
 
 /// <summary>The coordinator of one search.</summary>
 internal sealed class SearchCoordinatorGrain(
-    [PersistentState("search", ClusterHosting.StorageName)] IPersistentState<SearchState> state,
+    [PersistentState("search", ClusterHosting.StorageName)] IPersistentState<SearchState> state, IHostApplicationLifetime lifetime,
     TrialRunnerPool pool, WorkSpreader spreader, ILocalSiloDetails silo, ILogger<SearchCoordinatorGrain> log) : Grain, ISearchCoordinatorGrain
 {
     private readonly SemaphoreSlim _writeLock = new(1, 1);
@@ -96,12 +97,13 @@ internal sealed class SearchCoordinatorGrain(
                 await WriteAsync(() => state.State.Trials.Add(outcome));
                 return outcome.ToResult();
             }
-            catch (Exception e) when (ClusterHosting.IsLostWork(e) && attempt < request.MaxAttempts)
+            catch (Exception e) when (ClusterHosting.IsLostWork(e) && attempt < request.MaxAttempts && !lifetime.ApplicationStopping.IsCancellationRequested)
             {
                 await WriteAsync(() => state.State.Retries++, write: false);
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt));   // back off while the membership settles
                 log.LogWarning("Search {Id}: trial {Trial} attempt {Attempt} was lost ({Error}); running it again.", searchId, settings.TrialId, attempt, e.Message);
             }
-            catch (Exception e) when (ClusterHosting.IsLostWork(e))
+            catch (Exception e) when (ClusterHosting.IsLostWork(e) && !lifetime.ApplicationStopping.IsCancellationRequested)
             {
                 throw new InvalidOperationException($"Trial {settings.TrialId} of search '{searchId}' was lost {attempt} times (the last: {e.Message}); giving up.", e);
             }
@@ -115,6 +117,8 @@ internal sealed class SearchCoordinatorGrain(
         await _writeLock.WaitAsync();
         try
         {
+            // A coordinator whose silo is going down stops here; its caller retries and a new activation resumes from the store.
+            if (lifetime.ApplicationStopping.IsCancellationRequested) throw new SiloUnavailableException("The coordinator's silo is stopping; call again to resume from the stored state.");
             change?.Invoke();
             if (write) await state.WriteStateAsync();
         }

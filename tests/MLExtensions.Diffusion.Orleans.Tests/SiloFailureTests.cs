@@ -18,6 +18,20 @@ public sealed class SiloFailureTests
         return candidates.FirstOrDefault(s => s.SiloAddress.ToString() != coordinatorSilo) ?? candidates[0];
     }
 
+    /// <summary>Starts a call whose coordinator is placed on silo 0 (never killed here), so the killed silo is a worker.</summary>
+    private static T OnPrimary<T>(InProcessTestCluster cluster, Func<T> start)
+    {
+        global::Orleans.Runtime.RequestContext.Set(global::Orleans.Runtime.Placement.IPlacementDirector.PlacementHintKey, cluster.Silos[0].SiloAddress);
+        try
+        {
+            return start();
+        }
+        finally
+        {
+            global::Orleans.Runtime.RequestContext.Clear();
+        }
+    }
+
     [Fact]
     public async Task Killing_a_silo_mid_search_reruns_its_trials_elsewhere_and_gives_the_local_result()
     {
@@ -27,10 +41,11 @@ public sealed class SiloFailureTests
         var hold = new SyntheticWorkload.Hold(Enumerable.Range(6, 6).ToHashSet());
         SyntheticWorkload.Holds[tag] = hold;
         var request = new ClusterSearchRequest { Workload = SyntheticWorkload.Name, Arguments = tag, Tuner = "gp", Seed = 11, MaxTrials = 18, BatchSize = 6 };
-        var run = ClusterSearch.RunAsync(cluster.Client, $"search-{tag}", request);
+        var run = OnPrimary(cluster, () => ClusterSearch.RunAsync(cluster.Client, $"search-{tag}", request));
         await hold.AllStarted.Task.WaitAsync(TimeSpan.FromSeconds(60));
         var progress = await cluster.Client.GetGrain<ISearchCoordinatorGrain>($"search-{tag}").GetProgressAsync();
         Assert.Equal(6, progress.Completed);
+        Assert.Equal(cluster.Silos[0].SiloAddress.ToString(), progress.Silo);
         var victim = PickVictim(cluster, hold.Started.Values, progress.Silo);
         string victimAddress = victim.SiloAddress.ToString();
         var lost = hold.Started.Where(kv => kv.Value == victimAddress).Select(kv => kv.Key).ToHashSet();
@@ -69,7 +84,7 @@ public sealed class SiloFailureTests
         ShardHold.Current = hold;
         try
         {
-            var run = ClusterGeneration.RunAsync(cluster.Client, $"job-{Guid.NewGuid():N}", request);
+            var run = OnPrimary(cluster, () => ClusterGeneration.RunAsync(cluster.Client, $"job-{Guid.NewGuid():N}", request));
             await hold.AllStarted.Task.WaitAsync(TimeSpan.FromSeconds(60));
             var victim = PickVictim(cluster, hold.Started.Values, null);
             string victimAddress = victim.SiloAddress.ToString();
@@ -106,5 +121,44 @@ public sealed class SiloFailureTests
         }
         Assert.Equal(Enumerable.Range(0, (int)request.Rows).Select(i => (long)i), rows);
         Assert.Equal(expected, values.ToArray());
+    }
+}
+
+public sealed class CoordinatorFailureTests
+{
+    [Fact]
+    public async Task Killing_the_coordinators_silo_resumes_the_search_from_its_stored_trials()
+    {
+        await using var cluster = await TestCluster3.StartAsync();
+        string tag = $"coord-{Guid.NewGuid():N}";
+        var hold = new SyntheticWorkload.Hold(Enumerable.Range(5, 5).ToHashSet());
+        SyntheticWorkload.Holds[tag] = hold;
+        var request = new ClusterSearchRequest { Workload = SyntheticWorkload.Name, Arguments = tag, Tuner = "gp", Seed = 4, MaxTrials = 15, BatchSize = 5 };
+        var victim = cluster.Silos[1];
+        // Place the coordinator on a secondary silo (silo 0 is the test cluster's primary).
+        global::Orleans.Runtime.RequestContext.Set(global::Orleans.Runtime.Placement.IPlacementDirector.PlacementHintKey, victim.SiloAddress);
+        var run = ClusterSearch.RunAsync(cluster.Client, $"search-{tag}", request);
+        global::Orleans.Runtime.RequestContext.Clear();
+        await hold.AllStarted.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        var before = await cluster.Client.GetGrain<ISearchCoordinatorGrain>($"search-{tag}").GetProgressAsync();
+        Assert.Equal(victim.SiloAddress.ToString(), before.Silo);
+        Assert.Equal(5, before.Completed);
+        await cluster.KillSiloAsync(victim);
+        hold.Release.TrySetResult();
+        var (result, _) = await run.WaitAsync(TimeSpan.FromSeconds(90));
+
+        var after = await cluster.Client.GetGrain<ISearchCoordinatorGrain>($"search-{tag}").GetProgressAsync();
+        Assert.NotEqual(victim.SiloAddress.ToString(), after.Silo);
+        Assert.True(after.Finished);
+        var space = SyntheticWorkload.Space();
+        var local = await RoundSearch.RunLocalAsync(space, RoundSearch.CreateTuner("gp", space, 4), new SyntheticWorkload.Runner("local-" + tag, "local"), 15, 5);
+        Assert.Equal(Enumerable.Range(0, 15), result.Trials.Select(t => t.TrialSettings.TrialId));
+        for (int i = 0; i < 15; i++)
+        {
+            Assert.True(local.Trials[i].TrialSettings.Parameter.Equals(result.Trials[i].TrialSettings.Parameter));
+            Assert.Equal(local.Trials[i].Loss, result.Trials[i].Loss);
+        }
+        // Round 1 came from the stored state: its trials ran exactly once.
+        for (int id = 0; id < 5; id++) Assert.Equal(1, SyntheticWorkload.CompletedCount(tag, id));
     }
 }
