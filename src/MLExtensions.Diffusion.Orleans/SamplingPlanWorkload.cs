@@ -29,6 +29,9 @@ public sealed record SamplingPlanArguments
     /// <summary>Rows generated per trial (at least 2).</summary>
     public int Rows { get; init; } = 2048;
 
+    /// <summary>Steps of the converged reference run the metrics compare with (at least 100).</summary>
+    public int ReferenceSteps { get; init; } = 1000;
+
     /// <summary>The JSON text.</summary>
     /// <returns>The JSON.</returns>
     public string ToJson() => JsonSerializer.Serialize(this, SearchJson.Options);
@@ -89,7 +92,7 @@ public sealed class SamplingPlanWorkload : ISearchWorkload
         return new DiffusionTrialRunner(ml, new DiffusionTrialRunnerOptions
         {
             TrainingData = ToDataView(ml, values, d), ValidationData = ToDataView(ml, values[..(half * d)], d),
-            TestData = ToDataView(ml, values[(half * d)..], d), Model = model, Loss = args.Loss, Seed = args.Seed, Rows = args.Rows,
+            TestData = ToDataView(ml, values[(half * d)..], d), Model = model, Loss = args.Loss, Seed = args.Seed, Rows = args.Rows, ReferenceSteps = args.ReferenceSteps,
         });
     }
 

@@ -90,3 +90,39 @@ public sealed class DistributedSearchTests(ClusterFixture fixture)
         Assert.Contains("No search workload named 'nope'", unknown.Message);
     }
 }
+
+[Collection("cluster")]
+public sealed class DiffusionTrialTests(ClusterFixture fixture)
+{
+    [Fact]
+    public async Task A_sampling_plan_search_of_the_penguins_model_gives_the_same_trials_on_the_cluster_and_locally()
+    {
+        var args = new SamplingPlanArguments
+        {
+            Model = Repo.File("models", "penguins", "model.zip"), Data = Repo.File("models", "penguins", "heldout.csv"), Seed = 1, Rows = 128, ReferenceSteps = 100,
+        };
+        var request = new ClusterSearchRequest { Workload = SamplingPlanWorkload.Name, Arguments = args.ToJson(), Tuner = "random", Seed = 5, MaxTrials = 4, BatchSize = 2 };
+        var (cluster, _) = await ClusterSearch.RunAsync(fixture.Cluster.Client, $"penguins-{Guid.NewGuid():N}", request);
+        var space = new SamplingPlanWorkload().CreateSpace(request.Arguments);
+        var local = await RoundSearch.RunLocalAsync(space, RoundSearch.CreateTuner("random", space, 5), SamplingPlanWorkload.CreateRunner(args), 4, 2);
+        Assert.Equal(4, cluster.Trials.Count);
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.True(local.Trials[i].TrialSettings.Parameter.Equals(cluster.Trials[i].TrialSettings.Parameter));
+            Assert.Equal(local.Trials[i].Error, cluster.Trials[i].Error);
+            Assert.Equal(local.Trials[i].Loss, cluster.Trials[i].Loss);
+            Assert.Equal(local.Trials[i].Metrics?["Cost"], cluster.Trials[i].Metrics?["Cost"]);
+        }
+        Assert.NotNull(cluster.BestTrial);
+        Assert.Equal(local.BestTrial!.TrialSettings.TrialId, cluster.BestTrial!.TrialSettings.TrialId);
+    }
+
+    [Fact]
+    public void Sampling_plan_arguments_are_checked()
+    {
+        Assert.Contains("needs its arguments", Assert.Throws<ArgumentException>(() => new SamplingPlanWorkload().CreateSpace(null)).Message);
+        Assert.Contains("not valid JSON", Assert.Throws<ArgumentException>(() => new SamplingPlanWorkload().CreateSpace("{model")).Message);
+        var missing = new SamplingPlanArguments { Model = "/nonexistent/model.zip", Data = Repo.File("models", "penguins", "heldout.csv") };
+        Assert.Contains("does not exist", Assert.Throws<ArgumentException>(() => SamplingPlanWorkload.CreateRunner(missing)).Message);
+    }
+}
