@@ -29,6 +29,7 @@ namespace MLExtensions.Diffusion.Cli
             root.Subcommands.Add(Commands.Likelihood(context));
             root.Subcommands.Add(Commands.Export(context));
             root.Subcommands.Add(Demo.DemoCommand.Create());
+            root.Subcommands.Add(ClusterCommands.Silo(context));
             return root;
         }
     }
