@@ -35,15 +35,23 @@ internal static class ClusterCommands
         var cluster = new Option<string>("--cluster") { Description = "The cluster to join: " + ClusterHelp, Required = true };
         var index = new Option<int>("--index") { Description = "This silo's number on the machine: ports 11111 + index (silo-to-silo) and 30000 + index (clients).", DefaultValueFactory = _ => 0 };
         var state = new Option<string?>("--state") { Description = "With localhost: the folder of stored search and job state (default: <temp>/mldiffusion-cluster-state)." };
+        var ports = new Option<string?>("--ports") { Description = "Base ports '<silo>,<gateway>' (default 11111,30000); silo i listens on base + i. Every silo and client of a localhost cluster must use the same." };
         var init = new Option<bool>("--init-database") { Description = "With PostgreSQL: install the Orleans tables first (the Orleans scripts embedded in this tool) unless present." };
         var cmd = new Command("silo", "Run an Orleans silo that executes search trials and generation shards for 'search --cluster' and 'sample --cluster'; stops on Ctrl-C.")
         {
-            cluster, index, state, init,
+            cluster, index, state, ports, init,
         };
         cmd.SetAction(CliApp.Guard(ctx, (p, ct) =>
         {
             var connection = Parse(p.GetValue(cluster)!);
             if (p.GetValue(state) is { } folder) connection = connection with { StateFolder = Path.GetFullPath(folder) };
+            if (p.GetValue(ports) is { } portText)
+            {
+                var parts = portText.Split(',');
+                if (parts.Length != 2 || !int.TryParse(parts[0], out int sp) || !int.TryParse(parts[1], out int gp) || sp is < 1 or > 64000 || gp is < 1 or > 64000)
+                    throw new CliException($"--ports must be '<silo port>,<gateway port>', not '{portText}'.", ExitCodes.UsageError);
+                connection = connection with { SiloPort = sp, GatewayPort = gp };
+            }
             int i = p.GetValue(index);
             if (i is < 0 or > 1000) throw new CliException("--index must lie in [0, 1000].", ExitCodes.UsageError);
             if (p.GetValue(init) && connection.PostgresConnectionString is { } pg)
