@@ -21,7 +21,7 @@ public sealed class HelpTests
     public void EveryCommandAndOptionHasADescriptionShownInItsHelp()
     {
         var root = CliApp.CreateRoot(new CliContext());
-        Assert.Equal(9, root.Subcommands.Count);   // train, sample, evaluate, thermo, optimize, search, likelihood, export, demo
+        Assert.Equal(10, root.Subcommands.Count);   // train, sample, evaluate, thermo, optimize, search, likelihood, export, demo, silo
         foreach (var command in root.Subcommands)
         {
             Assert.False(string.IsNullOrWhiteSpace(command.Description), command.Name);

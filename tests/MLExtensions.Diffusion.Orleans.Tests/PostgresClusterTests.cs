@@ -8,7 +8,7 @@ namespace MLExtensions.Diffusion.Orleans.Tests;
 
 /// <summary>Two silo processes (<c>mldiffusion silo</c>) and a client in this process, clustered and storing state through
 /// Orleans' ADO.NET providers on a throw-away PostgreSQL.</summary>
-public sealed class PostgresClusterTests
+public sealed class PostgresClusterTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private sealed class SiloProcess : IAsyncDisposable
     {
@@ -45,13 +45,16 @@ public sealed class PostgresClusterTests
     [PostgresFact]
     public async Task Two_silo_processes_and_a_client_on_PostgreSQL_clustering_generate_and_search_like_one_process()
     {
+        var clock = Stopwatch.StartNew();
         await using var pg = await EmbeddedPostgres.StartAsync();
+        output.WriteLine($"postgres up and schema installed: {clock.Elapsed.TotalSeconds:F1} s");
         string connection = pg.ConnectionString();
         int siloPort = EmbeddedPostgres.FreePort(), gatewayPort = EmbeddedPostgres.FreePort();
         await using var silo0 = new SiloProcess(connection, 0, siloPort, gatewayPort);
         await using var silo1 = new SiloProcess(connection, 1, siloPort, gatewayPort);
         await Task.WhenAll(silo0.Up, silo1.Up).WaitAsync(TimeSpan.FromSeconds(90));
 
+        output.WriteLine($"silos up: {clock.Elapsed.TotalSeconds:F1} s");
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.UseOrleansClient(c => c.UseDiffusionCluster(ClusterConnection.Parse(connection)));
@@ -68,6 +71,7 @@ public sealed class PostgresClusterTests
         Assert.Equal(8, outcome.Shards.Count);
         Assert.Equal(2, outcome.Shards.Select(s => s.Silo).Distinct().Count());   // both silo processes wrote shards
         SiloFailureTests.AssertRowsEqualOneProcess(request, folder);
+        output.WriteLine($"generation done: {clock.Elapsed.TotalSeconds:F1} s");
 
         var args = new SamplingPlanArguments
         {
@@ -75,6 +79,7 @@ public sealed class PostgresClusterTests
         };
         var search = new ClusterSearchRequest { Workload = SamplingPlanWorkload.Name, Arguments = args.ToJson(), Tuner = "random", Seed = 2, MaxTrials = 2, BatchSize = 2 };
         var (result, _) = await ClusterSearch.RunAsync(client, "pg-search", search).WaitAsync(TimeSpan.FromSeconds(120));
+        output.WriteLine($"cluster search done: {clock.Elapsed.TotalSeconds:F1} s");
         var space = new SamplingPlanWorkload().CreateSpace(search.Arguments);
         var local = await RoundSearch.RunLocalAsync(space, RoundSearch.CreateTuner("random", space, 2), SamplingPlanWorkload.CreateRunner(args), 2, 2);
         for (int i = 0; i < 2; i++)
