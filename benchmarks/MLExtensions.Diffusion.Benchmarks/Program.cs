@@ -15,6 +15,7 @@ using MLExtensions.Diffusion.Training;
 // schedule-tuners [seeds=5] [nfe=7]: the same comparison on the penguins model's sampling space, see ScheduleTunerStudy.
 // feature-transforms [seeds=3]: standardisation vs the quantile-normal transform on the shipped data (issue 10), see FeatureTransformStudy.
 // early-stopping [seeds=3]: the guide's settings on penguins with and without a validation split (issue 10), see EarlyStoppingStudy.
+// cluster [spinTrials=48] [genRows=200000]: the Orleans path against the local one, 1/2/4 silos, overhead model (issue 14), see ClusterBenchmark.
 string mode = args.Length > 0 ? args[0] : "train";
 if (mode == "gauss") { GaussianFitExperiment.Run(args); return; }
 if (mode is "generate" or "generate-stream") { GenerateBenchmark.Run(args); return; }
@@ -25,6 +26,7 @@ if (mode == "search") { TunerStudy.Run(args); return; }
 if (mode == "schedule-tuners") { ScheduleTunerStudy.Run(args); return; }
 if (mode == "feature-transforms") { FeatureTransformStudy.Run(args); return; }
 if (mode == "early-stopping") { EarlyStoppingStudy.Run(args); return; }
+if (mode == "cluster") { ClusterBenchmark.Run(args); return; }
 int maxThreads = args.Length > 1 ? int.Parse(args[1]) : Environment.ProcessorCount;
 Console.WriteLine($"cores={Environment.ProcessorCount}, kernel={(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "Vector512 12x32" : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? "Vector256 6x16" : "Vector128/scalar")}");
 
