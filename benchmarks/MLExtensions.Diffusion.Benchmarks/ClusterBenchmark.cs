@@ -15,7 +15,7 @@ namespace MLExtensions.Diffusion.Benchmarks;
 /// (1) Per-trial overhead: no-op trials through <see cref="RoundSearch.RunLocalAsync"/> and through a 1-silo cluster, in
 /// rounds of 1 (one round trip per trial) and of 16 (pipelined). (2) Per-shard overhead: 100-row shards written locally
 /// and through a 1-silo cluster (model already loaded on the silo). (3) Throughput with 1, 2 and 4 silos of a CPU-bound
-/// trial (a 40 ms spin) and of bulk generation. (4) What an overhead model predicts for N machines; it is a model, not a
+/// trial (40 ms of fixed CPU work, calibrated on one thread) and of bulk generation. (4) What an overhead model predicts for N machines; it is a model, not a
 /// measurement (this machine has few cores, so 2 and 4 silos share them).
 /// Usage: cluster [spinTrials=48] [genRows=200000]
 /// </summary>
@@ -34,16 +34,28 @@ internal static class ClusterBenchmark
     {
         public Task<TrialResult> RunAsync(TrialSettings settings, CancellationToken cancellationToken)
         {
-            if (spinMilliseconds > 0)
-            {
-                var clock = Stopwatch.StartNew();
-                double sink = 0;
-                while (clock.ElapsedMilliseconds < spinMilliseconds) sink += Math.Sqrt(sink + 1);
-                GC.KeepAlive(sink);
-            }
+            if (spinMilliseconds > 0) GC.KeepAlive(Burn(IterationsPerMillisecond * spinMilliseconds));
             double x = settings.Parameter.GetDouble("x"), y = settings.Parameter.GetDouble("y");
             return Task.FromResult(new TrialResult { TrialSettings = settings, Loss = x * x + y * y, Metric = 0 });
         }
+    }
+
+    /// <summary>Fixed CPU work (not wall time, so trials that share a core take longer), calibrated once on one thread.</summary>
+    private static readonly long IterationsPerMillisecond = Calibrate();
+
+    private static double Burn(long iterations)
+    {
+        double sink = 0;
+        for (long i = 0; i < iterations; i++) sink += Math.Sqrt(sink + i);
+        return sink;
+    }
+
+    private static long Calibrate()
+    {
+        Burn(1_000_000);
+        var clock = Stopwatch.StartNew();
+        Burn(20_000_000);
+        return (long)(20_000_000 / clock.Elapsed.TotalMilliseconds);
     }
 
     private sealed class Cluster : IAsyncDisposable
@@ -118,7 +130,7 @@ internal static class ClusterBenchmark
         var clock = Stopwatch.StartNew();
         await RoundSearch.RunLocalAsync(space, new RandomSearchTuner(space, 1), new Runner(0), noopTrials, 16);
         double localTrial = clock.Elapsed.TotalMilliseconds / noopTrials;
-        double clusterTrial16, clusterTrial1, localShard, clusterShard;
+        double clusterTrial16, clusterTrial1, localShard, clusterShard, clusterShard64;
         const int shards = 60, shardRows = 100;
         await using (var one = await StartAsync(1))
         {
@@ -139,16 +151,19 @@ internal static class ClusterBenchmark
             ClusterGeneration.RunLocal(job with { OutputFolder = Folder() });
             localShard = clock.Elapsed.TotalMilliseconds / shards;
             clock.Restart();
-            await ClusterGeneration.RunAsync(one.Grains, "gen", job);
+            await ClusterGeneration.RunAsync(one.Grains, "gen1", job with { MaxParallelShards = 1 });
             clusterShard = clock.Elapsed.TotalMilliseconds / shards;
+            clock.Restart();
+            await ClusterGeneration.RunAsync(one.Grains, "gen64", job with { OutputFolder = Folder() });
+            clusterShard64 = clock.Elapsed.TotalMilliseconds / shards;
         }
         Console.WriteLine();
-        Console.WriteLine("| path | per trial (no-op runner) | per shard (100 rows, 8 Heun steps, CSV) |");
+        Console.WriteLine("| path | per trial (no-op runner) | per shard (100 rows, 8 Heun steps, CSV, written and flushed to disk) |");
         Console.WriteLine("| --- | ---: | ---: |");
         Console.WriteLine($"| local (RoundSearch.RunLocalAsync / ClusterGeneration.RunLocal) | {F(localTrial, "F3")} ms | {F(localShard)} ms |");
-        Console.WriteLine($"| 1 silo, rounds of 16 / 64 shards in flight | {F(clusterTrial16, "F3")} ms | {F(clusterShard)} ms |");
-        Console.WriteLine($"| 1 silo, rounds of 1 (a round trip per trial) | {F(clusterTrial1, "F3")} ms | |");
-        Console.WriteLine($"| overhead of the distributed path (pipelined) | {F(clusterTrial16 - localTrial, "F3")} ms | {F(clusterShard - localShard)} ms |");
+        Console.WriteLine($"| 1 silo, one item at a time (rounds of 1 / 1 shard in flight) | {F(clusterTrial1, "F3")} ms | {F(clusterShard)} ms |");
+        Console.WriteLine($"| overhead per item of the distributed path, one at a time | {F(clusterTrial1 - localTrial, "F3")} ms | {F(clusterShard - localShard)} ms |");
+        Console.WriteLine($"| 1 silo, pipelined (rounds of 16 / 64 shards in flight) | {F(clusterTrial16, "F3")} ms | {F(clusterShard64)} ms |");
 
         // (3) Throughput with 1, 2, 4 silos.
         var spinWork = new double[5];
@@ -180,7 +195,7 @@ internal static class ClusterBenchmark
         // (4) The overhead model: an item (trial or shard) costs w of work plus o of per-item overhead on a worker, and the
         // coordinator handles items one at a time at c each; N machines finish an item every max((w + o) / N, c).
         double c = clusterTrial16;                    // coordinator-bound: no-op trials pipelined on one silo
-        double oTrial = Math.Max(0, clusterTrial16 - localTrial), oShard = Math.Max(0, clusterShard - localShard);
+        double oTrial = Math.Max(0, clusterTrial1 - localTrial), oShard = Math.Max(0, clusterShard - localShard);
         double wSpin = localSpin, wShard = 10_000 / localGen * 1000;
         Console.WriteLine();
         Console.WriteLine($"MODEL (not measured): per item max((w + o) / N, c), with c = {F(c, "F3")} ms (coordinator), o = {F(oTrial, "F3")} ms per trial, {F(oShard)} ms per shard;");

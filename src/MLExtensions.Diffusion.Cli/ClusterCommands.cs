@@ -36,10 +36,11 @@ internal static class ClusterCommands
         var index = new Option<int>("--index") { Description = "This silo's number on the machine: ports 11111 + index (silo-to-silo) and 30000 + index (clients).", DefaultValueFactory = _ => 0 };
         var state = new Option<string?>("--state") { Description = "With localhost: the folder of stored search and job state (default: <temp>/mldiffusion-cluster-state)." };
         var ports = new Option<string?>("--ports") { Description = "Base ports '<silo>,<gateway>' (default 11111,30000); silo i listens on base + i. Every silo and client of a localhost cluster must use the same." };
+        var advertise = new Option<string?>("--advertise") { Description = "With PostgreSQL: the IP address other machines reach this silo at (default: the first address of the host name)." };
         var init = new Option<bool>("--init-database") { Description = "With PostgreSQL: install the Orleans tables first (the Orleans scripts embedded in this tool) unless present." };
         var cmd = new Command("silo", "Run an Orleans silo that executes search trials and generation shards for 'search --cluster' and 'sample --cluster'; stops on Ctrl-C.")
         {
-            cluster, index, state, ports, init,
+            cluster, index, state, ports, advertise, init,
         };
         cmd.SetAction(CliApp.Guard(ctx, (p, ct) =>
         {
@@ -52,6 +53,8 @@ internal static class ClusterCommands
                     throw new CliException($"--ports must be '<silo port>,<gateway port>', not '{portText}'.", ExitCodes.UsageError);
                 connection = connection with { SiloPort = sp, GatewayPort = gp };
             }
+            if (p.GetValue(advertise) is { } ip)
+                connection = connection with { AdvertisedAddress = System.Net.IPAddress.TryParse(ip, out var a) ? a : throw new CliException($"--advertise must be an IP address, not '{ip}'.", ExitCodes.UsageError) };
             int i = p.GetValue(index);
             if (i is < 0 or > 1000) throw new CliException("--index must lie in [0, 1000].", ExitCodes.UsageError);
             if (p.GetValue(init) && connection.PostgresConnectionString is { } pg)

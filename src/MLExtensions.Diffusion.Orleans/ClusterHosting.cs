@@ -69,7 +69,8 @@ public static class ClusterHosting
         if (connection.PostgresConnectionString is { } pg)
         {
             builder.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (connection.ClusterId, connection.ServiceId));
-            builder.ConfigureEndpoints(IPAddress.Loopback, siloPort, gatewayPort);
+            if (connection.AdvertisedAddress is { } address) builder.ConfigureEndpoints(address, siloPort, gatewayPort, listenOnAnyHostAddress: true);
+            else builder.ConfigureEndpoints(siloPort, gatewayPort, listenOnAnyHostAddress: true);
             builder.UseAdoNetClustering(o => (o.Invariant, o.ConnectionString) = (PostgresInvariant, pg));
             builder.Services.AddAdoNetGrainStorage(StorageName, o => (o.Invariant, o.ConnectionString) = (PostgresInvariant, pg));
         }
@@ -150,6 +151,10 @@ public sealed record ClusterConnection
 
     /// <summary>The client gateway port of silo 0 (silo i uses this + i).</summary>
     public int GatewayPort { get; init; } = 30000;
+
+    /// <summary>With PostgreSQL clustering, the address this silo advertises to the others and to clients (null: the
+    /// machine's first address for its host name, as Orleans picks it); silos listen on every address.</summary>
+    public IPAddress? AdvertisedAddress { get; init; }
 
     /// <summary>With localhost clustering, the folder of the stored search and job state (Orleans file grain storage),
     /// shared by the silos of the machine; default <c>&lt;temp&gt;/mldiffusion-cluster-state</c>.</summary>

@@ -101,12 +101,12 @@ public sealed class DiffusionTrialTests(ClusterFixture fixture)
         {
             Model = Repo.File("models", "penguins", "model.zip"), Data = Repo.File("models", "penguins", "heldout.csv"), Seed = 1, Rows = 128, ReferenceSteps = 100,
         };
-        var request = new ClusterSearchRequest { Workload = SamplingPlanWorkload.Name, Arguments = args.ToJson(), Tuner = "random", Seed = 5, MaxTrials = 4, BatchSize = 2 };
+        var request = new ClusterSearchRequest { Workload = SamplingPlanWorkload.Name, Arguments = args.ToJson(), Tuner = "random", Seed = 5, MaxTrials = 2, BatchSize = 2 };
         var (cluster, _) = await ClusterSearch.RunAsync(fixture.Cluster.Client, $"penguins-{Guid.NewGuid():N}", request);
         var space = new SamplingPlanWorkload().CreateSpace(request.Arguments);
-        var local = await RoundSearch.RunLocalAsync(space, RoundSearch.CreateTuner("random", space, 5), SamplingPlanWorkload.CreateRunner(args), 4, 2);
-        Assert.Equal(4, cluster.Trials.Count);
-        for (int i = 0; i < 4; i++)
+        var local = await RoundSearch.RunLocalAsync(space, RoundSearch.CreateTuner("random", space, 5), SamplingPlanWorkload.CreateRunner(args), 2, 2);
+        Assert.Equal(2, cluster.Trials.Count);
+        for (int i = 0; i < 2; i++)
         {
             Assert.True(local.Trials[i].TrialSettings.Parameter.Equals(cluster.Trials[i].TrialSettings.Parameter));
             Assert.Equal(local.Trials[i].Error, cluster.Trials[i].Error);

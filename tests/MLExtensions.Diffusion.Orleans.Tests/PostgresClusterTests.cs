@@ -20,7 +20,7 @@ public sealed class PostgresClusterTests(Xunit.Abstractions.ITestOutputHelper ou
         {
             string cli = Path.Combine(AppContext.BaseDirectory, "mldiffusion.dll");
             var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var a in new[] { cli, "silo", "--cluster", connection, "--index", index.ToString(), "--ports", $"{siloPort},{gatewayPort}" }) info.ArgumentList.Add(a);
+            foreach (var a in new[] { cli, "silo", "--cluster", connection, "--index", index.ToString(), "--ports", $"{siloPort},{gatewayPort}", "--advertise", "127.0.0.1" }) info.ArgumentList.Add(a);
             _process = Process.Start(info)!;
             _process.OutputDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); if (e.Data?.Contains("is up") == true) _up.TrySetResult(); };
             _process.ErrorDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
