@@ -178,7 +178,7 @@ internal static class ClusterBenchmark
         Console.WriteLine();
         Console.WriteLine("| path | per trial (no-op runner) | per shard (100 rows, 8 Heun steps, CSV, written and flushed to disk; best of 3 rounds of 20) |");
         Console.WriteLine("| --- | ---: | ---: |");
-        Console.WriteLine($"| local (RoundSearch.RunLocalAsync / ClusterGeneration.RunLocal) | {F(localTrial, "F3")} ms | {F(localShard)} ms |");
+        Console.WriteLine($"| local (RoundSearch.RunLocalAsync / ShardFiles.WriteShard, model loaded once) | {F(localTrial, "F3")} ms | {F(localShard)} ms |");
         Console.WriteLine($"| 1 silo, one item at a time (rounds of 1 / 1 shard in flight) | {F(clusterTrial1, "F3")} ms | {F(clusterShard)} ms |");
         Console.WriteLine($"| overhead per item of the distributed path, one at a time | {F(clusterTrial1 - localTrial, "F3")} ms | {F(clusterShard - localShard)} ms |");
         Console.WriteLine($"| 1 silo, pipelined (rounds of 16 / 64 shards in flight) | {F(clusterTrial16, "F3")} ms | {F(clusterShard64)} ms |");
