@@ -40,6 +40,8 @@ internal sealed class GenerationJobGrain(
         var s = state.State;
         if (s.Request is null)
         {
+            // Refuse a missing model before the folder is claimed for this job (_job.json).
+            if (!File.Exists(request.Model)) throw new ArgumentException($"The model file '{request.Model}' does not exist (on the job's silo: every silo must reach it).", nameof(request));
             await Task.Run(() => ShardFiles.PrepareFolder(request));
             s.Request = request;
             await WriteAsync();

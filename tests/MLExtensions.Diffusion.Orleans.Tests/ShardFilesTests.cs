@@ -27,6 +27,17 @@ public sealed class GenerationTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_cluster_job_with_a_missing_model_is_refused_without_claiming_its_folder()
+    {
+        string folder = Repo.TempFolder();
+        var request = new GenerationRequest { Model = Path.Combine(folder, "missing.zip"), OutputFolder = folder, Rows = 10, Seed = 1, ShardRows = 5 };
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => ClusterGeneration.RunAsync(fixture.Cluster.Client, $"gen-{Guid.NewGuid():N}", request));
+        Assert.Contains("does not exist", e.Message);
+        Assert.False(File.Exists(Path.Combine(folder, ShardFiles.JobFileName)));
+        Assert.Contains("ShardRows", (await Assert.ThrowsAsync<ArgumentException>(() => ClusterGeneration.RunAsync(fixture.Cluster.Client, "gen-bad", request with { ShardRows = 0 }))).Message);
+    }
+
+    [Fact]
     public void Local_generation_rewrites_only_missing_or_damaged_shards()
     {
         string folder = Repo.TempFolder();
