@@ -18,6 +18,7 @@ using MLExtensions.Diffusion.Training;
 // early-stopping [seeds=3]: the guide's settings on penguins with and without a validation split (issue 10), see EarlyStoppingStudy.
 // serve-load [clients=8] [seconds=30] [rows=64] [engine=Onnx]: loopback load test of the sampler service under hot reloads (issue 13), see ServiceLoadTest.
 // likelihood [rows=1024] [streamRows=1000000] [rounds=3] [tolerance=1e-4]: today's vs the compiled likelihood engine (issue #12), see LikelihoodBenchmark.
+// cluster [spinTrials=48] [genRows=200000]: the Orleans path against the local one, 1/2/4 silos, overhead model (issue 14), see ClusterBenchmark.
 string mode = args.Length > 0 ? args[0] : "train";
 if (mode == "gauss") { GaussianFitExperiment.Run(args); return; }
 if (mode is "generate" or "generate-stream") { GenerateBenchmark.Run(args); return; }
@@ -31,6 +32,7 @@ if (mode == "early-stopping") { EarlyStoppingStudy.Run(args); return; }
 if (mode == "gpu-sampler") { GpuSamplerBenchmark.Run(args); return; }
 if (mode == "serve-load") { ServiceLoadTest.Run(args); return; }
 if (mode == "likelihood") { LikelihoodBenchmark.Run(args); return; }
+if (mode == "cluster") { ClusterBenchmark.Run(args); return; }
 int maxThreads = args.Length > 1 ? int.Parse(args[1]) : Environment.ProcessorCount;
 Console.WriteLine($"cores={Environment.ProcessorCount}, kernel={(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "Vector512 12x32" : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? "Vector256 6x16" : "Vector128/scalar")}");
 

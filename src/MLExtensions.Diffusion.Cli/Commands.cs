@@ -119,12 +119,22 @@ internal static class Commands
         var steps = new Option<int?>("--steps") { Description = "Solver steps; default: the model's sampling plan." };
         var sampler = new Option<GenerateSamplerKind?>("--sampler") { Description = "Solver: Heun, Euler, Ddim, DpmSolverPlusPlus2M; default: the model's plan." };
         var json = JsonOption();
+        var (cluster, shardRows, format) = (ClusterCommands.ClusterOption(), ClusterCommands.ShardRowsOption(), ClusterCommands.FormatOption());
         var cmd = new Command("sample", "Generate rows from a model (in data units) and write them to a CSV file. Progress bar on a terminal.")
         {
-            model, output, count, seed, steps, sampler, json,
+            model, output, count, seed, steps, sampler, json, cluster, shardRows, format,
         };
         cmd.SetAction(CliApp.Guard(ctx, (p, ct) =>
         {
+            if (p.GetValue(cluster) is { } clusterText)
+            {
+                var job = CliApp.WithProgress(ctx, p.GetValue(json), "sampling", report => ClusterCommands.Sample(clusterText, p.GetValue(model)!, p.GetValue(output)!,
+                    p.GetValue(count), p.GetValue(seed), p.GetValue(steps), p.GetValue(sampler), p.GetValue(shardRows), p.GetValue(format), report, ct));
+                int written = job.Shards.Count(x => x.Written);
+                if (p.GetValue(json)) ctx.Out.WriteLine(CliApp.Json(new { output = p.GetValue(output), rows = p.GetValue(count), shards = job.Shards.Count, written, retries = job.Retries }));
+                else ctx.Out.WriteLine($"Wrote {p.GetValue(count)} generated rows in {job.Shards.Count} shards to {p.GetValue(output)} ({written} written now, {job.Shards.Count - written} already there).");
+                return ExitCodes.Ok;
+            }
             var ml = Ml(p.GetValue(seed));
             var m = CliApp.LoadModel(ml, p.GetValue(model)!);
             int n = p.GetValue(count), d = m.Dimension;

@@ -68,10 +68,11 @@ internal static class PlanCommands
         var columns = Columns();
         var missing = new Option<MissingMode>("--missing") { Description = "Empty cells: error or drop.", DefaultValueFactory = _ => MissingMode.Error };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of text; no progress bar." };
+        var (cluster, batch) = (ClusterCommands.ClusterOption(), ClusterCommands.BatchOption());
         var cmd = new Command("search", "Search sampling plans (path, grid, rho, noise range, solver, NFE) with a tuner under a trial budget; " +
             "write the trials (search.json) and the Pareto front of NFE against held-out sliced W2 (pareto.csv, pareto.png).")
         {
-            model, data, output, tuner, trials, loss, seed, columns, missing, json,
+            model, data, output, tuner, trials, loss, seed, columns, missing, json, cluster, batch,
         };
         cmd.SetAction(CliApp.Guard(ctx, (p, ct) =>
         {
@@ -96,7 +97,10 @@ internal static class PlanCommands
                 "grid" => new GridSearchTuner(space, stepsPerRange: 3),
                 _ => new GaussianProcessTuner(space, s),
             };
-            var result = CliApp.WithProgress(ctx, p.GetValue(json), "search", report =>
+            var result = p.GetValue(cluster) is { } clusterText
+                ? CliApp.WithProgress(ctx, p.GetValue(json), "search", report => ClusterCommands.Search(ctx, clusterText, p.GetValue(model)!, table.Values, d, p.GetValue(loss),
+                    p.GetValue(tuner)!, s, n, p.GetValue(batch), p.GetValue(output)!, report, ct))
+                : CliApp.WithProgress(ctx, p.GetValue(json), "search", report =>
             {
                 int done = 0;
                 var progress = new SyncProgress<TrialResult>(tr => report(++done / (double)n, $"trial {done}/{n}"));

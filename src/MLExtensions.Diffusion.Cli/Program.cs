@@ -30,6 +30,7 @@ namespace MLExtensions.Diffusion.Cli
             root.Subcommands.Add(Commands.Export(context));
             root.Subcommands.Add(Demo.DemoCommand.Create());
             root.Subcommands.Add(ServeCommand.Create(context));
+            root.Subcommands.Add(ClusterCommands.Silo(context));
             return root;
         }
     }

@@ -21,7 +21,7 @@ public sealed class HelpTests
     public void EveryCommandAndOptionHasADescriptionShownInItsHelp()
     {
         var root = CliApp.CreateRoot(new CliContext());
-        Assert.Equal(10, root.Subcommands.Count);   // train, sample, evaluate, thermo, optimize, search, likelihood, export, demo, serve
+        Assert.Equal(11, root.Subcommands.Count);   // train, sample, evaluate, thermo, optimize, search, likelihood, export, demo, serve, silo
         foreach (var command in root.Subcommands)
         {
             Assert.False(string.IsNullOrWhiteSpace(command.Description), command.Name);
