@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace MLExtensions.Diffusion.Training;
 
@@ -111,7 +112,10 @@ public static unsafe class Gemm
         if (m1 <= m0 || n1 <= n0) return;
         int n = job.N, k = job.K;
         float* c = job.C;
-        if (job.Beta != 1f)
+        // With beta = 0 the first k block overwrites C (fma(alpha, acc, +0), the bits a cleared C would give) instead
+        // of clearing it first; other betas scale C once here.
+        bool overwrite = job.Beta == 0f && k > 0 && job.Alpha != 0f;
+        if (job.Beta != 1f && !overwrite)
         {
             for (int i = m0; i < m1; i++)
             {
@@ -135,6 +139,7 @@ public static unsafe class Gemm
             for (int pc = 0; pc < k; pc += KC)
             {
                 int kc = Math.Min(KC, k - pc);
+                bool store = overwrite && pc == 0;
                 if (packedB == null) PackB(in job, pb, pc, kc, jc, nc, nr);
                 else pb = packedB + PackedBOffset(jc, pc, k);
                 for (int ic = m0; ic < m1; ic += MC)
@@ -152,14 +157,21 @@ public static unsafe class Gemm
                             float* cTile = c + (long)(ic + ir) * n + jc + jr;
                             if (mrr == mr && nrr == nr)
                             {
-                                CallKernel(job.Kind, kc, aPanel, bPanel, cTile, n, job.Alpha);
+                                CallKernel(job.Kind, kc, aPanel, bPanel, cTile, n, job.Alpha, store);
                             }
                             else
                             {
-                                new Span<float>(tile, mr * nr).Clear();
-                                CallKernel(job.Kind, kc, aPanel, bPanel, tile, nr, job.Alpha);
-                                for (int i = 0; i < mrr; i++)
-                                    for (int j = 0; j < nrr; j++) cTile[(long)i * n + j] += tile[i * nr + j];
+                                CallKernel(job.Kind, kc, aPanel, bPanel, tile, nr, job.Alpha, true);
+                                if (store)
+                                {
+                                    for (int i = 0; i < mrr; i++)
+                                        for (int j = 0; j < nrr; j++) cTile[(long)i * n + j] = 0f + tile[i * nr + j];
+                                }
+                                else
+                                {
+                                    for (int i = 0; i < mrr; i++)
+                                        for (int j = 0; j < nrr; j++) cTile[(long)i * n + j] += tile[i * nr + j];
+                                }
                             }
                         }
                     }
@@ -183,14 +195,14 @@ public static unsafe class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CallKernel(GemmKernelKind kind, int kc, float* a, float* b, float* c, nint ldc, float alpha)
+    private static void CallKernel(GemmKernelKind kind, int kc, float* a, float* b, float* c, nint ldc, float alpha, bool overwrite)
     {
         switch (kind)
         {
-            case GemmKernelKind.Vector512: GemmMicroKernel.Kernel512(kc, a, b, c, ldc, alpha); break;
-            case GemmKernelKind.Vector256: GemmMicroKernel.Kernel256(kc, a, b, c, ldc, alpha); break;
-            case GemmKernelKind.Vector128: GemmMicroKernel.Kernel128(kc, a, b, c, ldc, alpha); break;
-            default: GemmMicroKernel.KernelScalar(kc, a, b, c, ldc, alpha); break;
+            case GemmKernelKind.Vector512: GemmMicroKernel.Kernel512(kc, a, b, c, ldc, alpha, overwrite); break;
+            case GemmKernelKind.Vector256: GemmMicroKernel.Kernel256(kc, a, b, c, ldc, alpha, overwrite); break;
+            case GemmKernelKind.Vector128: GemmMicroKernel.Kernel128(kc, a, b, c, ldc, alpha, overwrite); break;
+            default: GemmMicroKernel.KernelScalar(kc, a, b, c, ldc, alpha, overwrite); break;
         }
     }
 
@@ -210,18 +222,21 @@ public static unsafe class Gemm
                 {
                     float* src = a + (long)(pc + p) * m + ic + ir;
                     float* d = panel + (long)p * mr;
-                    int i = 0;
-                    for (; i < rows; i++) d[i] = src[i];
-                    for (; i < mr; i++) d[i] = 0f;
+                    if (rows == mr)
+                    {
+                        new ReadOnlySpan<float>(src, mr).CopyTo(new Span<float>(d, mr));
+                    }
+                    else
+                    {
+                        int i = 0;
+                        for (; i < rows; i++) d[i] = src[i];
+                        for (; i < mr; i++) d[i] = 0f;
+                    }
                 }
             }
             else
             {
-                for (int i = 0; i < rows; i++)
-                {
-                    float* src = a + (long)(ic + ir + i) * k + pc;
-                    for (int p = 0; p < kc; p++) panel[(long)p * mr + i] = src[p];
-                }
+                Transpose(a + (long)(ic + ir) * k + pc, k, rows, kc, panel, mr);
                 for (int i = rows; i < mr; i++)
                     for (int p = 0; p < kc; p++) panel[(long)p * mr + i] = 0f;
             }
@@ -258,15 +273,54 @@ public static unsafe class Gemm
             else
             {
                 // B stored n x k: a column of op(B) is contiguous.
-                for (int j = 0; j < cols; j++)
-                {
-                    float* src = b + (long)(jc + jr + j) * k + pc;
-                    for (int p = 0; p < kc; p++) panel[(long)p * nr + j] = src[p];
-                }
+                Transpose(b + (long)(jc + jr) * k + pc, k, cols, kc, panel, nr);
                 for (int j = cols; j < nr; j++)
                     for (int p = 0; p < kc; p++) panel[(long)p * nr + j] = 0f;
             }
         }
     }
-}
 
+    /// <summary>
+    /// Writes dst[p w + i] = src[i ld + p] for i &lt; rows, p &lt; kc: rows of the source become the columns of a
+    /// panel of width w. In 4 x 4 blocks with SSE shuffles where supported (four loads, eight shuffles and four stores
+    /// for 16 values), else element by element; either way a plain copy, so the result is the same.
+    /// </summary>
+    private static void Transpose(float* src, long ld, int rows, int kc, float* dst, int w)
+    {
+        int i = 0;
+        if (Sse.IsSupported)
+        {
+            for (; i + 4 <= rows; i += 4)
+            {
+                float* s0 = src + i * ld, s1 = s0 + ld, s2 = s1 + ld, s3 = s2 + ld;
+                float* d = dst + i;
+                int p = 0;
+                for (; p + 4 <= kc; p += 4)
+                {
+                    Vector128<float> r0 = Sse.LoadVector128(s0 + p), r1 = Sse.LoadVector128(s1 + p);
+                    Vector128<float> r2 = Sse.LoadVector128(s2 + p), r3 = Sse.LoadVector128(s3 + p);
+                    Vector128<float> t0 = Sse.UnpackLow(r0, r1), t1 = Sse.UnpackLow(r2, r3);
+                    Vector128<float> t2 = Sse.UnpackHigh(r0, r1), t3 = Sse.UnpackHigh(r2, r3);
+                    float* q = d + (long)p * w;
+                    Sse.Store(q, Sse.MoveLowToHigh(t0, t1));
+                    Sse.Store(q + w, Sse.MoveHighToLow(t1, t0));
+                    Sse.Store(q + 2 * w, Sse.MoveLowToHigh(t2, t3));
+                    Sse.Store(q + 3 * w, Sse.MoveHighToLow(t3, t2));
+                }
+                for (; p < kc; p++)
+                {
+                    float* q = d + (long)p * w;
+                    q[0] = s0[p];
+                    q[1] = s1[p];
+                    q[2] = s2[p];
+                    q[3] = s3[p];
+                }
+            }
+        }
+        for (; i < rows; i++)
+        {
+            float* s = src + i * ld;
+            for (int p = 0; p < kc; p++) dst[(long)p * w + i] = s[p];
+        }
+    }
+}
