@@ -23,6 +23,7 @@ public static unsafe class Gemm
     private const int MC = 96;
     private const int NC = 512;
     private const long ParallelThreshold = 1L << 21;
+    private const int SkinnySize = 4;
 
     [ThreadStatic] private static float[]? t_packA;
     [ThreadStatic] private static float[]? t_packB;
@@ -68,6 +69,13 @@ public static unsafe class Gemm
         fixed (float* pb = b)
         fixed (float* pc = c)
         {
+            if (kind == GemmKernelKind.Vector512 && k > 0 && alpha != 0f)
+            {
+                // A layer with a few outputs (the d-wide output layer): packing 12 x 32 tiles would waste most of
+                // the work, so its two products with a tiny side run as dot products or row updates.
+                if (n <= SkinnySize && !transposeA && transposeB) { SkinnyDots(m, n, k, alpha, pa, pb, beta, pc); return; }
+                if (m <= SkinnySize && transposeA && !transposeB) { SkinnyRows(m, n, k, alpha, pa, pb, beta, pc); return; }
+            }
             var job = new GemmJob(kind, transposeA, transposeB, m, n, k, alpha, beta, pa, pb, pc);
             long work = (long)m * n * Math.Max(k, 1);
             int mr = MicroRows(kind), nr = MicroColumns(kind);
@@ -104,7 +112,7 @@ public static unsafe class Gemm
     internal static void Run(in GemmJob job, int m0, int m1, int n0, int n1) => Run(in job, m0, m1, n0, n1, null);
 
     /// <summary>
-    /// Computes the block C[m0:m1, n0:n1]; with <paramref name="packedB"/> (from <see cref="PackAllB"/>, only when
+    /// Computes the block C[m0:m1, n0:n1]; with <paramref name="packedB"/> (packed by <see cref="PackBTask"/>, only when
     /// n0 = 0) the B panels are read from there instead of being packed again.
     /// </summary>
     internal static void Run(in GemmJob job, int m0, int m1, int n0, int n1, float* packedB)
@@ -180,18 +188,28 @@ public static unsafe class Gemm
         }
     }
 
-    /// <summary>Floats needed by <see cref="PackAllB"/> for a job.</summary>
+    /// <summary>Floats needed for all the packed B panels of a job (<see cref="PackBTask"/>).</summary>
     internal static long PackedBLength(in GemmJob job) => (long)((job.N + NC - 1) / NC) * ((job.K + KC - 1) / KC) * KC * NC;
 
     private static long PackedBOffset(int jc, int pc, int k) => ((long)(jc / NC) * ((k + KC - 1) / KC) + pc / KC) * KC * NC;
 
-    /// <summary>Packs every B panel of a job once, so that threads splitting the rows of C can share them.</summary>
-    internal static void PackAllB(in GemmJob job, float* dst)
+    /// <summary>
+    /// The number of B-packing tasks of a job (<see cref="PackBTask"/>): one per panel of NR columns in every
+    /// (NC, KC) block of B, so that threads splitting the rows of C can pack the shared panels together.
+    /// </summary>
+    internal static int PackBTaskCount(in GemmJob job) =>
+        (job.N + NC - 1) / NC * ((job.K + KC - 1) / KC) * (NC / MicroColumns(job.Kind));
+
+    /// <summary>Packs the B panel of task <paramref name="task"/> into its place in <paramref name="dst"/> (laid out as
+    /// <see cref="PackedBOffset"/> says); a task past the last column packs nothing.</summary>
+    internal static void PackBTask(in GemmJob job, float* dst, int task)
     {
-        int nr = MicroColumns(job.Kind);
-        for (int jc = 0; jc < job.N; jc += NC)
-            for (int pc = 0; pc < job.K; pc += KC)
-                PackB(in job, dst + PackedBOffset(jc, pc, job.K), pc, Math.Min(KC, job.K - pc), jc, Math.Min(NC, job.N - jc), nr);
+        int nr = MicroColumns(job.Kind), panels = NC / nr, pcBlocks = (job.K + KC - 1) / KC;
+        int jr = task % panels * nr, block = task / panels;
+        int jc = block / pcBlocks * NC, pc = block % pcBlocks * KC;
+        if (jc + jr >= job.N) return;
+        int kc = Math.Min(KC, job.K - pc);
+        PackB(in job, dst + PackedBOffset(jc, pc, job.K) + (long)jr * kc, pc, kc, jc + jr, Math.Min(nr, job.N - jc - jr), nr);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -322,5 +340,86 @@ public static unsafe class Gemm
             float* s = src + i * ld;
             for (int p = 0; p < kc; p++) dst[(long)p * w + i] = s[p];
         }
+    }
+
+    /// <summary>
+    /// C = alpha A B^T + beta C for n &lt;= <see cref="SkinnySize"/> (A stored m x k, B stored n x k): one dot product
+    /// per element, 16 lanes at a time, the lanes summed in a fixed order, then the tail of k. On the calling thread.
+    /// </summary>
+    private static void SkinnyDots(int m, int n, int k, float alpha, float* a, float* b, float beta, float* c)
+    {
+        for (int i = 0; i < m; i++)
+        {
+            float* ai = a + (long)i * k;
+            for (int j = 0; j < n; j++)
+            {
+                float* bj = b + (long)j * k;
+                Vector512<float> acc0 = default, acc1 = default;
+                int p = 0;
+                for (; p + 32 <= k; p += 32)
+                {
+                    acc0 = Vector512.FusedMultiplyAdd(Vector512.Load(ai + p), Vector512.Load(bj + p), acc0);
+                    acc1 = Vector512.FusedMultiplyAdd(Vector512.Load(ai + p + 16), Vector512.Load(bj + p + 16), acc1);
+                }
+                for (; p + 16 <= k; p += 16) acc0 = Vector512.FusedMultiplyAdd(Vector512.Load(ai + p), Vector512.Load(bj + p), acc0);
+                float sum = Vector512.Sum(acc0 + acc1);
+                for (; p < k; p++) sum = MathF.FusedMultiplyAdd(ai[p], bj[p], sum);
+                float* cij = c + (long)i * n + j;
+                *cij = beta == 0f ? alpha * sum : MathF.FusedMultiplyAdd(alpha, sum, beta * *cij);
+            }
+        }
+    }
+
+    /// <summary>
+    /// C = alpha A^T B + beta C for m &lt;= <see cref="SkinnySize"/> (A stored k x m, B stored k x n): each row of C
+    /// accumulates alpha-free row updates a[p, i] B[p, :] over p in order, 64 columns in registers at a time, then
+    /// C = alpha acc + beta C. On the calling thread.
+    /// </summary>
+    private static void SkinnyRows(int m, int n, int k, float alpha, float* a, float* b, float beta, float* c)
+    {
+        var al = Vector512.Create(alpha);
+        var be = Vector512.Create(beta);
+        for (int i = 0; i < m; i++)
+        {
+            float* ci = c + (long)i * n;
+            int j = 0;
+            for (; j + 64 <= n; j += 64)
+            {
+                Vector512<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+                float* bp = b + j;
+                for (int p = 0; p < k; p++, bp += n)
+                {
+                    var ap = Vector512.Create(a[(long)p * m + i]);
+                    acc0 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(bp), acc0);
+                    acc1 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(bp + 16), acc1);
+                    acc2 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(bp + 32), acc2);
+                    acc3 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(bp + 48), acc3);
+                }
+                StoreRow(ci + j, al, be, beta, acc0);
+                StoreRow(ci + j + 16, al, be, beta, acc1);
+                StoreRow(ci + j + 32, al, be, beta, acc2);
+                StoreRow(ci + j + 48, al, be, beta, acc3);
+            }
+            for (; j + 16 <= n; j += 16)
+            {
+                Vector512<float> acc = default;
+                float* bp = b + j;
+                for (int p = 0; p < k; p++, bp += n) acc = Vector512.FusedMultiplyAdd(Vector512.Create(a[(long)p * m + i]), Vector512.Load(bp), acc);
+                StoreRow(ci + j, al, be, beta, acc);
+            }
+            for (; j < n; j++)
+            {
+                float acc = 0f;
+                for (int p = 0; p < k; p++) acc = MathF.FusedMultiplyAdd(a[(long)p * m + i], b[(long)p * n + j], acc);
+                ci[j] = beta == 0f ? alpha * acc : MathF.FusedMultiplyAdd(alpha, acc, beta * ci[j]);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow(float* c, Vector512<float> alpha, Vector512<float> betaVector, float beta, Vector512<float> acc)
+    {
+        if (beta == 0f) (alpha * acc).Store(c);
+        else Vector512.FusedMultiplyAdd(alpha, acc, betaVector * Vector512.Load(c)).Store(c);
     }
 }

@@ -11,7 +11,7 @@ namespace MLExtensions.Diffusion.Training;
 /// does not depend on which thread ran which block.</para>
 /// <para>Workers spin for about 0.1 ms after each job and then block: on a shared machine a thread that spins long loses
 /// its scheduling priority and then answers the next post late, while a woken sleeper is scheduled promptly.
-/// When the rows of C are split, B is packed once by the caller and shared. One caller at a time: a concurrent caller runs its job single-threaded.</para>
+/// When the rows of C are split, the threads first pack the panels of B together, once, and share them. One caller at a time: a concurrent caller runs its job single-threaded.</para>
 /// </remarks>
 internal static unsafe class GemmWorkerTeam
 {
@@ -22,9 +22,13 @@ internal static unsafe class GemmWorkerTeam
     private static RowJob? s_rowJob;
     private static int s_rowCount;
     private static bool s_splitRows;
-    private static int s_blockSize;
+    private static int s_step;
+    private static int s_units;
     private static int s_blockCount;
     private static int s_next;
+    private static int s_packTasks;
+    private static int s_packNext;
+    private static int s_packDone;
     private static float[] s_packedB = [];
     private static float* s_packedBPointer;
 
@@ -40,21 +44,27 @@ internal static unsafe class GemmWorkerTeam
             EnsureWorkers(threads);
             int extent = splitRows ? job.M : job.N;
             int units = (extent + step - 1) / step;
-            int unitsPerBlock = Math.Max(1, Math.Min(maxUnitsPerBlock, units / (2 * threads)));
+            // A multiple of the thread count of near-equal blocks (in units), so that threads running at the same
+            // speed finish together; the split does not change any element's summation order.
+            int blocks = Math.Min(units, threads * ((units + threads * maxUnitsPerBlock - 1) / (threads * maxUnitsPerBlock)));
             s_job = job;
             s_splitRows = splitRows;
-            s_blockSize = unitsPerBlock * step;
-            s_blockCount = (units + unitsPerBlock - 1) / unitsPerBlock;
+            s_step = step;
+            s_units = units;
+            s_blockCount = blocks;
             s_packedBPointer = null;
+            s_packTasks = 0;
             long length = Gemm.PackedBLength(job);
             if (splitRows && job.K > 0 && length <= Array.MaxLength)
             {
                 if (s_packedB.Length < length) s_packedB = GC.AllocateArray<float>((int)length, pinned: true);
                 fixed (float* p = s_packedB) s_packedBPointer = p;
-                Gemm.PackAllB(in job, s_packedBPointer);
+                s_packTasks = Gemm.PackBTaskCount(job);
             }
+            Volatile.Write(ref s_packNext, 0);
+            Volatile.Write(ref s_packDone, 0);
             Volatile.Write(ref s_next, 0);
-            int helpers = Math.Min(threads - 1, s_blockCount - 1);
+            int helpers = Math.Min(threads - 1, blocks - 1);
             for (int p = 0; p < helpers; p++) s_workers[p].Post();
             Exception? first = Participate();
             for (int p = 0; p < helpers; p++) first ??= s_workers[p].RevokeOrJoin();
@@ -85,8 +95,10 @@ internal static unsafe class GemmWorkerTeam
             EnsureWorkers(threads);
             s_rowJob = job;
             s_rowCount = rows;
-            s_blockSize = blockRows;
+            s_step = blockRows;
+            s_units = blocks;
             s_blockCount = blocks;
+            s_packTasks = 0;
             Volatile.Write(ref s_next, 0);
             int helpers = Math.Min(threads - 1, blocks - 1);
             for (int p = 0; p < helpers; p++) s_workers[p].Post();
@@ -110,20 +122,48 @@ internal static unsafe class GemmWorkerTeam
         s_workers = grown;
     }
 
-    /// <summary>Claims and runs blocks until none is left; returns the first failure.</summary>
+    /// <summary>
+    /// Claims and runs blocks until none is left; returns the first failure. A GEMM that shares packed B first packs
+    /// its panels (claimed the same way) and waits until every claimed panel is done: a thread that claims a panel
+    /// always finishes it, so the wait ends.
+    /// </summary>
     private static Exception? Participate()
     {
         Exception? error = null;
+        if (s_packTasks > 0)
+        {
+            while (true)
+            {
+                int task = Interlocked.Increment(ref s_packNext) - 1;
+                if (task >= s_packTasks) break;
+                try
+                {
+                    Gemm.PackBTask(in s_job, s_packedBPointer, task);
+                }
+                catch (Exception ex)
+                {
+                    error ??= ex;
+                }
+                finally
+                {
+                    Interlocked.Increment(ref s_packDone);
+                }
+            }
+            var spin = new SpinWait();
+            while (Volatile.Read(ref s_packDone) < s_packTasks) spin.SpinOnce(sleep1Threshold: -1);
+        }
         while (true)
         {
             int block = Interlocked.Increment(ref s_next) - 1;
             if (block >= s_blockCount) return error;
-            int lo = block * s_blockSize;
+            // Block b covers units [b units / blocks, (b + 1) units / blocks) of s_step rows (or columns) each.
+            int lo = (int)((long)block * s_units / s_blockCount) * s_step;
+            int hi = (int)((long)(block + 1) * s_units / s_blockCount) * s_step;
             try
             {
-                if (s_rowJob is { } rowJob) rowJob.Run(lo, Math.Min(s_rowCount, lo + s_blockSize));
-                else if (s_splitRows) Gemm.Run(in s_job, lo, Math.Min(s_job.M, lo + s_blockSize), 0, s_job.N, s_packedBPointer);
-                else Gemm.Run(in s_job, 0, s_job.M, lo, Math.Min(s_job.N, lo + s_blockSize));
+                if (s_rowJob is { } rowJob) rowJob.Run(lo, Math.Min(s_rowCount, hi));
+                else if (s_splitRows) Gemm.Run(in s_job, lo, Math.Min(s_job.M, hi), 0, s_job.N, s_packedBPointer);
+                else Gemm.Run(in s_job, 0, s_job.M, lo, Math.Min(s_job.N, hi));
             }
             catch (Exception ex)
             {
