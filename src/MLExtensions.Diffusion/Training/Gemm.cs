@@ -169,7 +169,10 @@ public static unsafe class Gemm
                             }
                             else
                             {
-                                CallKernel(job.Kind, kc, aPanel, bPanel, tile, nr, job.Alpha, true);
+                                if (job.Kind == GemmKernelKind.Vector512 && nrr <= 16 && mrr == mr)
+                                    GemmMicroKernel.Kernel512Half(kc, aPanel, bPanel, tile, nr, job.Alpha, true);
+                                else
+                                    CallKernel(job.Kind, kc, aPanel, bPanel, tile, nr, job.Alpha, true);
                                 if (store)
                                 {
                                     for (int i = 0; i < mrr; i++)
@@ -240,7 +243,12 @@ public static unsafe class Gemm
                 {
                     float* src = a + (long)(pc + p) * m + ic + ir;
                     float* d = panel + (long)p * mr;
-                    if (rows == mr)
+                    if (rows == 12 && mr == 12)
+                    {
+                        Vector256.Load(src).Store(d);
+                        Vector128.Load(src + 8).Store(d + 8);
+                    }
+                    else if (rows == mr)
                     {
                         new ReadOnlySpan<float>(src, mr).CopyTo(new Span<float>(d, mr));
                     }
@@ -276,7 +284,12 @@ public static unsafe class Gemm
                 {
                     float* src = b + (long)(pc + p) * n + jc + jr;
                     float* d = panel + (long)p * nr;
-                    if (cols == nr)
+                    if (cols == 32 && nr == 32)
+                    {
+                        Vector512.Load(src).Store(d);
+                        Vector512.Load(src + 16).Store(d + 16);
+                    }
+                    else if (cols == nr)
                     {
                         new ReadOnlySpan<float>(src, nr).CopyTo(new Span<float>(d, nr));
                     }

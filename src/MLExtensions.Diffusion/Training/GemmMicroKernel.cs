@@ -66,6 +66,53 @@ internal static unsafe class GemmMicroKernel
         Store512(c, al, c110, c111, overwrite);
     }
 
+    /// <summary>
+    /// Vector512 kernel for the last column panel of a product when at most 16 of its 32 columns are used: 12 x 16
+    /// floats from the same packed panels (B read with its stride of 32), half the work of <see cref="Kernel512"/>.
+    /// Every element is summed in the same order as by the full kernel.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel512Half(int kc, float* a, float* b, float* c, nint ldc, float alpha, bool overwrite)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        Vector512<float> c6 = default, c7 = default, c8 = default, c9 = default, c10 = default, c11 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b);
+            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a[0]), b0, c0);
+            c1 = Vector512.FusedMultiplyAdd(Vector512.Create(a[1]), b0, c1);
+            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(a[2]), b0, c2);
+            c3 = Vector512.FusedMultiplyAdd(Vector512.Create(a[3]), b0, c3);
+            c4 = Vector512.FusedMultiplyAdd(Vector512.Create(a[4]), b0, c4);
+            c5 = Vector512.FusedMultiplyAdd(Vector512.Create(a[5]), b0, c5);
+            c6 = Vector512.FusedMultiplyAdd(Vector512.Create(a[6]), b0, c6);
+            c7 = Vector512.FusedMultiplyAdd(Vector512.Create(a[7]), b0, c7);
+            c8 = Vector512.FusedMultiplyAdd(Vector512.Create(a[8]), b0, c8);
+            c9 = Vector512.FusedMultiplyAdd(Vector512.Create(a[9]), b0, c9);
+            c10 = Vector512.FusedMultiplyAdd(Vector512.Create(a[10]), b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(Vector512.Create(a[11]), b0, c11);
+            a += 12;
+            b += 32;
+        }
+        Vector512<float> al = Vector512.Create(alpha);
+        StoreHalf512(c, al, c0, overwrite); c += ldc;
+        StoreHalf512(c, al, c1, overwrite); c += ldc;
+        StoreHalf512(c, al, c2, overwrite); c += ldc;
+        StoreHalf512(c, al, c3, overwrite); c += ldc;
+        StoreHalf512(c, al, c4, overwrite); c += ldc;
+        StoreHalf512(c, al, c5, overwrite); c += ldc;
+        StoreHalf512(c, al, c6, overwrite); c += ldc;
+        StoreHalf512(c, al, c7, overwrite); c += ldc;
+        StoreHalf512(c, al, c8, overwrite); c += ldc;
+        StoreHalf512(c, al, c9, overwrite); c += ldc;
+        StoreHalf512(c, al, c10, overwrite); c += ldc;
+        StoreHalf512(c, al, c11, overwrite);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreHalf512(float* c, Vector512<float> alpha, Vector512<float> v, bool overwrite) =>
+        Vector512.FusedMultiplyAdd(alpha, v, overwrite ? Vector512<float>.Zero : Vector512.Load(c)).Store(c);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store512(float* c, Vector512<float> alpha, Vector512<float> v0, Vector512<float> v1, bool overwrite)
     {
