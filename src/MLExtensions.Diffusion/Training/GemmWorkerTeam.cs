@@ -25,10 +25,8 @@ internal static unsafe class GemmWorkerTeam
     private static int s_step;
     private static int s_units;
     private static int s_blockCount;
-    private static int s_next;
     private static int s_packTasks;
-    private static int s_packNext;
-    private static int s_packDone;
+    private static Counters s_counters;
     private static float[] s_packedB = [];
     private static float* s_packedBPointer;
 
@@ -61,9 +59,9 @@ internal static unsafe class GemmWorkerTeam
                 fixed (float* p = s_packedB) s_packedBPointer = p;
                 s_packTasks = Gemm.PackBTaskCount(job);
             }
-            Volatile.Write(ref s_packNext, 0);
-            Volatile.Write(ref s_packDone, 0);
-            Volatile.Write(ref s_next, 0);
+            Volatile.Write(ref s_counters.PackNext, 0);
+            Volatile.Write(ref s_counters.PackDone, 0);
+            Volatile.Write(ref s_counters.Next, 0);
             int helpers = Math.Min(threads - 1, blocks - 1);
             for (int p = 0; p < helpers; p++) s_workers[p].Post();
             Exception? first = Participate();
@@ -99,7 +97,7 @@ internal static unsafe class GemmWorkerTeam
             s_units = blocks;
             s_blockCount = blocks;
             s_packTasks = 0;
-            Volatile.Write(ref s_next, 0);
+            Volatile.Write(ref s_counters.Next, 0);
             int helpers = Math.Min(threads - 1, blocks - 1);
             for (int p = 0; p < helpers; p++) s_workers[p].Post();
             Exception? first = Participate();
@@ -130,15 +128,22 @@ internal static unsafe class GemmWorkerTeam
     private static Exception? Participate()
     {
         Exception? error = null;
-        if (s_packTasks > 0)
+        // Local copies: the shared counters below are written by every thread, and the job's fields are read in the
+        // GEMM's loops, so they should not share a cache line that keeps moving between cores.
+        GemmJob job = s_job;
+        float* packedB = s_packedBPointer;
+        int packTasks = s_packTasks, blockCount = s_blockCount, units = s_units, step = s_step;
+        RowJob? rowJob = s_rowJob;
+        bool splitRows = s_splitRows;
+        if (packTasks > 0)
         {
             while (true)
             {
-                int task = Interlocked.Increment(ref s_packNext) - 1;
-                if (task >= s_packTasks) break;
+                int task = Interlocked.Increment(ref s_counters.PackNext) - 1;
+                if (task >= packTasks) break;
                 try
                 {
-                    Gemm.PackBTask(in s_job, s_packedBPointer, task);
+                    Gemm.PackBTask(in job, packedB, task);
                 }
                 catch (Exception ex)
                 {
@@ -146,24 +151,24 @@ internal static unsafe class GemmWorkerTeam
                 }
                 finally
                 {
-                    Interlocked.Increment(ref s_packDone);
+                    Interlocked.Increment(ref s_counters.PackDone);
                 }
             }
             var spin = new SpinWait();
-            while (Volatile.Read(ref s_packDone) < s_packTasks) spin.SpinOnce(sleep1Threshold: -1);
+            while (Volatile.Read(ref s_counters.PackDone) < packTasks) spin.SpinOnce(sleep1Threshold: -1);
         }
         while (true)
         {
-            int block = Interlocked.Increment(ref s_next) - 1;
-            if (block >= s_blockCount) return error;
+            int block = Interlocked.Increment(ref s_counters.Next) - 1;
+            if (block >= blockCount) return error;
             // Block b covers units [b units / blocks, (b + 1) units / blocks) of s_step rows (or columns) each.
-            int lo = (int)((long)block * s_units / s_blockCount) * s_step;
-            int hi = (int)((long)(block + 1) * s_units / s_blockCount) * s_step;
+            int lo = (int)((long)block * units / blockCount) * step;
+            int hi = (int)((long)(block + 1) * units / blockCount) * step;
             try
             {
-                if (s_rowJob is { } rowJob) rowJob.Run(lo, Math.Min(s_rowCount, hi));
-                else if (s_splitRows) Gemm.Run(in s_job, lo, Math.Min(s_job.M, hi), 0, s_job.N, s_packedBPointer);
-                else Gemm.Run(in s_job, 0, s_job.M, lo, Math.Min(s_job.N, hi));
+                if (rowJob is not null) rowJob.Run(lo, Math.Min(s_rowCount, hi));
+                else if (splitRows) Gemm.Run(in job, lo, Math.Min(job.M, hi), 0, job.N, packedB);
+                else Gemm.Run(in job, 0, job.M, lo, Math.Min(job.N, hi));
             }
             catch (Exception ex)
             {
@@ -218,5 +223,15 @@ internal static unsafe class GemmWorkerTeam
                 Volatile.Write(ref _done, 1);
             }
         }
+    }
+
+    /// <summary>The counters every thread increments, each on a cache line of its own (64-byte lines; 128 bytes apart
+    /// also keeps adjacent-line prefetching from pairing them), away from the fields that are only read.</summary>
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Explicit, Size = 512)]
+    private struct Counters
+    {
+        [System.Runtime.InteropServices.FieldOffset(128)] public int Next;
+        [System.Runtime.InteropServices.FieldOffset(256)] public int PackNext;
+        [System.Runtime.InteropServices.FieldOffset(384)] public int PackDone;
     }
 }
