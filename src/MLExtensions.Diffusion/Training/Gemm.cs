@@ -14,8 +14,12 @@ namespace MLExtensions.Diffusion.Training;
 /// or, when transposed, n x k. C is m x n. The three products of a dense layer (Y = X W^T, dX = dY W, dW = dY^T X) are
 /// all one call with different transpose flags.</para>
 /// <para>Work is split over rows (or columns) of C between threads; every element of C is summed in the same order
-/// whatever the split, so results are bitwise identical for any thread count. Packing buffers are allocated once per
-/// thread; a call allocates nothing after the first on a thread.</para>
+/// whatever the split, so results are bitwise identical for any thread count. When the rows are split, the threads
+/// first pack the panels of B together and then share them. Packing buffers are allocated once per thread; a call
+/// allocates nothing after the first on a thread.</para>
+/// <para>With beta = 0 the first k block writes C without reading it. Products with at most four columns (A B^T) or
+/// rows (A^T B), those of a d-wide output layer, skip the packed tiles: dot products or row updates on the calling
+/// thread.</para>
 /// </remarks>
 public static unsafe class Gemm
 {
