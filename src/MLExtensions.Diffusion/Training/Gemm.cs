@@ -205,13 +205,20 @@ public static unsafe class Gemm
     /// (NC, KC) block of B, so that threads splitting the rows of C can pack the shared panels together.
     /// </summary>
     internal static int PackBTaskCount(in GemmJob job) =>
-        (job.N + NC - 1) / NC * ((job.K + KC - 1) / KC) * (NC / MicroColumns(job.Kind));
+        (job.N + NC - 1) / NC * ((job.K + KC - 1) / KC) * PanelsPerBlock(in job);
+
+    /// <summary>Panels of NR columns in a (full) NC block of B: fewer than NC / NR when B has fewer columns.</summary>
+    private static int PanelsPerBlock(in GemmJob job)
+    {
+        int nr = MicroColumns(job.Kind);
+        return (Math.Min(NC, job.N) + nr - 1) / nr;
+    }
 
     /// <summary>Packs the B panel of task <paramref name="task"/> into its place in <paramref name="dst"/> (laid out as
     /// <see cref="PackedBOffset"/> says); a task past the last column packs nothing.</summary>
     internal static void PackBTask(in GemmJob job, float* dst, int task)
     {
-        int nr = MicroColumns(job.Kind), panels = NC / nr, pcBlocks = (job.K + KC - 1) / KC;
+        int nr = MicroColumns(job.Kind), panels = PanelsPerBlock(in job), pcBlocks = (job.K + KC - 1) / KC;
         int jr = task % panels * nr, block = task / panels;
         int jc = block / pcBlocks * NC, pc = block % pcBlocks * KC;
         if (jc + jr >= job.N) return;
