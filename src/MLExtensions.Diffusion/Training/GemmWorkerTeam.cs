@@ -42,9 +42,11 @@ internal static unsafe class GemmWorkerTeam
             EnsureWorkers(threads);
             int extent = splitRows ? job.M : job.N;
             int units = (extent + step - 1) / step;
-            // A multiple of the thread count of near-equal blocks (in units), so that threads running at the same
-            // speed finish together; the split does not change any element's summation order.
-            int blocks = Math.Min(units, threads * ((units + threads * maxUnitsPerBlock - 1) / (threads * maxUnitsPerBlock)));
+            // A multiple of the thread count of near-equal blocks (in units), at least three per thread so that a
+            // thread that starts late (a worker waking up) still gets its share; threads running at the same speed
+            // finish together. The split does not change any element's summation order.
+            int perThread = Math.Max(3, (units + threads * maxUnitsPerBlock - 1) / (threads * maxUnitsPerBlock));
+            int blocks = Math.Min(units, threads * perThread);
             s_job = job;
             s_splitRows = splitRows;
             s_step = step;
