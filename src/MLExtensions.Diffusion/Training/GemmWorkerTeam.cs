@@ -27,6 +27,33 @@ internal static unsafe class GemmWorkerTeam
     private static int s_blockCount;
     private static int s_packTasks;
     private static Counters s_counters;
+    private const int CounterSpacing = 32;
+    private static int[] s_rangeNext = [];
+    private static int[] s_rangeEnd = [];
+    private static int s_ranges;
+
+    /// <summary>
+    /// Cuts the blocks into one contiguous range per thread (0 is the caller, p + 1 worker p): a thread runs its own
+    /// range first, in order, then helps with the others'. The same thread thus tends to get the same rows in every
+    /// call (and in the row jobs between them), so they stay in its cache, while the blocks of a late or descheduled
+    /// thread are still taken by the others.
+    /// </summary>
+    private static void SetRanges(int ranges, int blocks)
+    {
+        for (int r = 0; r < ranges; r++)
+        {
+            Volatile.Write(ref s_rangeNext[(r + 1) * CounterSpacing], (int)((long)r * blocks / ranges));
+            s_rangeEnd[r] = (int)((long)(r + 1) * blocks / ranges);
+        }
+        s_ranges = ranges;
+    }
+
+    /// <summary>Claims the next block of range <paramref name="range"/>, or returns -1 when it has none left.</summary>
+    private static int Claim(int range)
+    {
+        int block = Interlocked.Increment(ref s_rangeNext[(range + 1) * CounterSpacing]) - 1;
+        return block < s_rangeEnd[range] ? block : -1;
+    }
     private static float[] s_packedB = [];
     private static float* s_packedBPointer;
 
@@ -63,10 +90,10 @@ internal static unsafe class GemmWorkerTeam
             }
             Volatile.Write(ref s_counters.PackNext, 0);
             Volatile.Write(ref s_counters.PackDone, 0);
-            Volatile.Write(ref s_counters.Next, 0);
             int helpers = Math.Min(threads - 1, blocks - 1);
+            SetRanges(helpers + 1, blocks);
             for (int p = 0; p < helpers; p++) s_workers[p].Post();
-            Exception? first = Participate();
+            Exception? first = Participate(0);
             for (int p = 0; p < helpers; p++) first ??= s_workers[p].RevokeOrJoin();
             if (first is not null) throw new InvalidOperationException("A GEMM block failed.", first);
             return true;
@@ -99,10 +126,10 @@ internal static unsafe class GemmWorkerTeam
             s_units = blocks;
             s_blockCount = blocks;
             s_packTasks = 0;
-            Volatile.Write(ref s_counters.Next, 0);
             int helpers = Math.Min(threads - 1, blocks - 1);
+            SetRanges(helpers + 1, blocks);
             for (int p = 0; p < helpers; p++) s_workers[p].Post();
-            Exception? first = Participate();
+            Exception? first = Participate(0);
             for (int p = 0; p < helpers; p++) first ??= s_workers[p].RevokeOrJoin();
             if (first is not null) throw new InvalidOperationException("A row block failed.", first);
         }
@@ -115,6 +142,8 @@ internal static unsafe class GemmWorkerTeam
 
     private static void EnsureWorkers(int threads)
     {
+        if (s_rangeNext.Length < (threads + 1) * CounterSpacing) s_rangeNext = new int[(threads + 1) * CounterSpacing];
+        if (s_rangeEnd.Length < threads) s_rangeEnd = new int[threads];
         if (s_workers.Length >= threads - 1) return;
         var grown = new Worker[threads - 1];
         Array.Copy(s_workers, grown, s_workers.Length);
@@ -127,7 +156,7 @@ internal static unsafe class GemmWorkerTeam
     /// its panels (claimed the same way) and waits until every claimed panel is done: a thread that claims a panel
     /// always finishes it, so the wait ends.
     /// </summary>
-    private static Exception? Participate()
+    private static Exception? Participate(int self)
     {
         Exception? error = null;
         // Local copies: the shared counters below are written by every thread, and the job's fields are read in the
@@ -159,24 +188,29 @@ internal static unsafe class GemmWorkerTeam
             var spin = new SpinWait();
             while (Volatile.Read(ref s_counters.PackDone) < packTasks) spin.SpinOnce(sleep1Threshold: -1);
         }
-        while (true)
+        int ranges = s_ranges;
+        for (int r = 0; r < ranges; r++)
         {
-            int block = Interlocked.Increment(ref s_counters.Next) - 1;
-            if (block >= blockCount) return error;
-            // Block b covers units [b units / blocks, (b + 1) units / blocks) of s_step rows (or columns) each.
-            int lo = (int)((long)block * units / blockCount) * step;
-            int hi = (int)((long)(block + 1) * units / blockCount) * step;
-            try
+            while (true)
             {
-                if (rowJob is not null) rowJob.Run(lo, Math.Min(s_rowCount, hi));
-                else if (splitRows) Gemm.Run(in job, lo, Math.Min(job.M, hi), 0, job.N, packedB);
-                else Gemm.Run(in job, 0, job.M, lo, Math.Min(job.N, hi));
-            }
-            catch (Exception ex)
-            {
-                error ??= ex;
+                int block = Claim((self + r) % ranges);
+                if (block < 0) break;
+                // Block b covers units [b units / blocks, (b + 1) units / blocks) of s_step rows (or columns) each.
+                int lo = (int)((long)block * units / blockCount) * step;
+                int hi = (int)((long)(block + 1) * units / blockCount) * step;
+                try
+                {
+                    if (rowJob is not null) rowJob.Run(lo, Math.Min(s_rowCount, hi));
+                    else if (splitRows) Gemm.Run(in job, lo, Math.Min(job.M, hi), 0, job.N, packedB);
+                    else Gemm.Run(in job, 0, job.M, lo, Math.Min(job.N, hi));
+                }
+                catch (Exception ex)
+                {
+                    error ??= ex;
+                }
             }
         }
+        return error;
     }
 
     private sealed class Worker
@@ -186,8 +220,11 @@ internal static unsafe class GemmWorkerTeam
         private int _done;
         private Exception? _error;
 
+        private readonly int _index;
+
         public Worker(int index)
         {
+            _index = index;
             var thread = new Thread(Loop) { IsBackground = true, Name = $"GemmWorker{index}" };
             thread.Start();
         }
@@ -221,7 +258,7 @@ internal static unsafe class GemmWorkerTeam
                     _wake.Reset();
                 }
                 if (Interlocked.CompareExchange(ref _go, 0, 1) != 1) continue;
-                _error = Participate();
+                _error = Participate(_index + 1);
                 Volatile.Write(ref _done, 1);
             }
         }
@@ -232,7 +269,6 @@ internal static unsafe class GemmWorkerTeam
     [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Explicit, Size = 512)]
     private struct Counters
     {
-        [System.Runtime.InteropServices.FieldOffset(128)] public int Next;
         [System.Runtime.InteropServices.FieldOffset(256)] public int PackNext;
         [System.Runtime.InteropServices.FieldOffset(384)] public int PackDone;
     }
