@@ -11,7 +11,7 @@ internal static class TrainBenchmark
         var rng = new Random(1);
         var net = new TimeConditionedMlp(d, new MlpOptions { Width = width, Depth = depth, Threads = threads }, rng);
         var loss = new DiffusionLoss(Parametrisation.Edm);
-        var adam = new AdamW(net.Parameters.Length);
+        var adam = new AdamW(net.Parameters.Length) { Threads = threads };
         var y = new float[batch * d];
         var eps = new float[batch * d];
         var sigma = new float[batch];

@@ -7,8 +7,9 @@ namespace MLExtensions.Diffusion.Training;
 /// arXiv:1711.05101): m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2,
 /// p -= lr (mhat / (sqrt(vhat) + eps) + wd p) with mhat = m / (1 - b1^t), vhat = v / (1 - b2^t).
 /// </summary>
-public sealed class AdamW
+public sealed unsafe class AdamW
 {
+    private readonly UpdateJob _job = new();
     private readonly float[] _m;
     private readonly float[] _v;
 
@@ -41,6 +42,21 @@ public sealed class AdamW
     /// <summary>Decoupled weight decay coefficient (multiplied by the learning rate).</summary>
     public double WeightDecay { get; }
 
+    /// <summary>Threads that share an update (blocks of parameters on the GEMM worker team; the result is the same for
+    /// any count); 0 means <see cref="Gemm.DefaultThreads"/>. Default 1.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public int Threads
+    {
+        get => _threads;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            _threads = value;
+        }
+    }
+
+    private readonly int _threads = 1;
+
     /// <summary>Steps taken so far.</summary>
     public int StepCount { get; private set; }
 
@@ -57,27 +73,66 @@ public sealed class AdamW
         float c1 = (float)(1 / (1 - Math.Pow(Beta1, StepCount)));
         float c2 = (float)(1 / (1 - Math.Pow(Beta2, StepCount)));
         float lr = (float)learningRate, decay = (float)(1 - learningRate * WeightDecay), eps = (float)Epsilon;
-        int i = 0, w = Vector<float>.Count;
-        var vb1 = new Vector<float>(b1); var vb2 = new Vector<float>(b2);
-        var v1b1 = new Vector<float>(1 - b1); var v1b2 = new Vector<float>(1 - b2);
-        var vc1 = new Vector<float>(c1); var vc2 = new Vector<float>(c2);
-        var vlr = new Vector<float>(lr); var vdecay = new Vector<float>(decay); var veps = new Vector<float>(eps);
-        for (; i + w <= parameters.Length; i += w)
+        fixed (float* p = parameters)
+        fixed (float* g = gradients)
+        fixed (float* m = _m)
+        fixed (float* v = _v)
         {
-            var g = new Vector<float>(gradients[i..]);
-            var m = vb1 * new Vector<float>(_m, i) + v1b1 * g;
-            var v = vb2 * new Vector<float>(_v, i) + v1b2 * g * g;
-            m.CopyTo(_m, i);
-            v.CopyTo(_v, i);
-            var p = new Vector<float>(parameters[i..]) * vdecay - vlr * (m * vc1) / (Vector.SquareRoot(v * vc2) + veps);
-            p.CopyTo(parameters[i..]);
+            _job.Set(p, g, m, v, b1, b2, c1, c2, lr, decay, eps);
+            int threads = Threads == 0 ? Gemm.DefaultThreads : Threads;
+            GemmWorkerTeam.RunRows(_job, parameters.Length, BlockSize, parameters.Length < ParallelSize ? 1 : threads);
         }
-        for (; i < parameters.Length; i++)
+    }
+
+    /// <summary>Parameters per block shared with the GEMM workers: a multiple of every vector width, so each element
+    /// takes the same (vector or scalar) path for any thread count.</summary>
+    private const int BlockSize = 8192;
+
+    /// <summary>Below this many parameters the update stays on the calling thread.</summary>
+    private const int ParallelSize = 4 * BlockSize;
+
+    /// <summary>The update of a block of parameters (vector operations are the scalar ones lane by lane, no fused
+    /// multiply-add, so the vector and scalar paths give the same bits).</summary>
+    private sealed class UpdateJob : RowJob
+    {
+        private float* _p, _g, _m, _v;
+        private float _b1, _b2, _c1, _c2, _lr, _decay, _eps;
+
+        public void Set(float* p, float* g, float* m, float* v, float b1, float b2, float c1, float c2, float lr, float decay, float eps)
         {
-            float g = gradients[i];
-            float m = _m[i] = b1 * _m[i] + (1 - b1) * g;
-            float v = _v[i] = b2 * _v[i] + (1 - b2) * g * g;
-            parameters[i] = parameters[i] * decay - lr * (m * c1) / (MathF.Sqrt(v * c2) + eps);
+            _p = p;
+            _g = g;
+            _m = m;
+            _v = v;
+            (_b1, _b2, _c1, _c2, _lr, _decay, _eps) = (b1, b2, c1, c2, lr, decay, eps);
+        }
+
+        public override void Run(int start, int end)
+        {
+            float b1 = _b1, b2 = _b2, c1 = _c1, c2 = _c2, lr = _lr, decay = _decay, eps = _eps;
+            float* parameters = _p, gradients = _g, ms = _m, vs = _v;
+            int i = start, w = Vector<float>.Count;
+            var vb1 = new Vector<float>(b1); var vb2 = new Vector<float>(b2);
+            var v1b1 = new Vector<float>(1 - b1); var v1b2 = new Vector<float>(1 - b2);
+            var vc1 = new Vector<float>(c1); var vc2 = new Vector<float>(c2);
+            var vlr = new Vector<float>(lr); var vdecay = new Vector<float>(decay); var veps = new Vector<float>(eps);
+            for (; i + w <= end; i += w)
+            {
+                var g = Vector.Load(gradients + i);
+                var m = vb1 * Vector.Load(ms + i) + v1b1 * g;
+                var v = vb2 * Vector.Load(vs + i) + v1b2 * g * g;
+                m.Store(ms + i);
+                v.Store(vs + i);
+                var p = Vector.Load(parameters + i) * vdecay - vlr * (m * vc1) / (Vector.SquareRoot(v * vc2) + veps);
+                p.Store(parameters + i);
+            }
+            for (; i < end; i++)
+            {
+                float g = gradients[i];
+                float m = ms[i] = b1 * ms[i] + (1 - b1) * g;
+                float v = vs[i] = b2 * vs[i] + (1 - b2) * g * g;
+                parameters[i] = parameters[i] * decay - lr * (m * c1) / (MathF.Sqrt(v * c2) + eps);
+            }
         }
     }
 }

@@ -39,6 +39,14 @@ public sealed class ExponentialMovingAverage
         UpdateCount++;
         // shadow = d shadow + (1 - d) p = shadow + (1 - d)(p - shadow)
         float a = (float)(1 - d);
-        for (int i = 0; i < _shadow.Length; i++) _shadow[i] += a * (parameters[i] - _shadow[i]);
+        // Vectorised with the scalar loop's operations (no fused multiply-add), so the bits are the scalar loop's.
+        int i = 0, w = System.Numerics.Vector<float>.Count;
+        var va = new System.Numerics.Vector<float>(a);
+        for (; i + w <= _shadow.Length; i += w)
+        {
+            var s = new System.Numerics.Vector<float>(_shadow, i);
+            (s + va * (new System.Numerics.Vector<float>(parameters[i..]) - s)).CopyTo(_shadow, i);
+        }
+        for (; i < _shadow.Length; i++) _shadow[i] += a * (parameters[i] - _shadow[i]);
     }
 }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace MLExtensions.Diffusion.Training;
 
@@ -13,8 +14,12 @@ namespace MLExtensions.Diffusion.Training;
 /// or, when transposed, n x k. C is m x n. The three products of a dense layer (Y = X W^T, dX = dY W, dW = dY^T X) are
 /// all one call with different transpose flags.</para>
 /// <para>Work is split over rows (or columns) of C between threads; every element of C is summed in the same order
-/// whatever the split, so results are bitwise identical for any thread count. Packing buffers are allocated once per
-/// thread; a call allocates nothing after the first on a thread.</para>
+/// whatever the split, so results are bitwise identical for any thread count. When the rows are split, the threads
+/// first pack the panels of B together and then share them. Packing buffers are allocated once per thread; a call
+/// allocates nothing after the first on a thread.</para>
+/// <para>With beta = 0 the first k block writes C without reading it. Products with at most four columns (A B^T) or
+/// rows (A^T B), those of a d-wide output layer, skip the packed tiles: dot products or row updates on the calling
+/// thread.</para>
 /// </remarks>
 public static unsafe class Gemm
 {
@@ -22,6 +27,7 @@ public static unsafe class Gemm
     private const int MC = 96;
     private const int NC = 512;
     private const long ParallelThreshold = 1L << 21;
+    private const int SkinnySize = 4;
 
     [ThreadStatic] private static float[]? t_packA;
     [ThreadStatic] private static float[]? t_packB;
@@ -67,6 +73,13 @@ public static unsafe class Gemm
         fixed (float* pb = b)
         fixed (float* pc = c)
         {
+            if (kind == GemmKernelKind.Vector512 && k > 0 && alpha != 0f)
+            {
+                // A layer with a few outputs (the d-wide output layer): packing 12 x 32 tiles would waste most of
+                // the work, so its two products with a tiny side run as dot products or row updates.
+                if (n <= SkinnySize && !transposeA && transposeB) { SkinnyDots(m, n, k, alpha, pa, pb, beta, pc); return; }
+                if (m <= SkinnySize && transposeA && !transposeB) { SkinnyRows(m, n, k, alpha, pa, pb, beta, pc); return; }
+            }
             var job = new GemmJob(kind, transposeA, transposeB, m, n, k, alpha, beta, pa, pb, pc);
             long work = (long)m * n * Math.Max(k, 1);
             int mr = MicroRows(kind), nr = MicroColumns(kind);
@@ -103,7 +116,7 @@ public static unsafe class Gemm
     internal static void Run(in GemmJob job, int m0, int m1, int n0, int n1) => Run(in job, m0, m1, n0, n1, null);
 
     /// <summary>
-    /// Computes the block C[m0:m1, n0:n1]; with <paramref name="packedB"/> (from <see cref="PackAllB"/>, only when
+    /// Computes the block C[m0:m1, n0:n1]; with <paramref name="packedB"/> (packed by <see cref="PackBTask"/>, only when
     /// n0 = 0) the B panels are read from there instead of being packed again.
     /// </summary>
     internal static void Run(in GemmJob job, int m0, int m1, int n0, int n1, float* packedB)
@@ -111,7 +124,10 @@ public static unsafe class Gemm
         if (m1 <= m0 || n1 <= n0) return;
         int n = job.N, k = job.K;
         float* c = job.C;
-        if (job.Beta != 1f)
+        // With beta = 0 the first k block overwrites C (fma(alpha, acc, +0), the bits a cleared C would give) instead
+        // of clearing it first; other betas scale C once here.
+        bool overwrite = job.Beta == 0f && k > 0 && job.Alpha != 0f;
+        if (job.Beta != 1f && !overwrite)
         {
             for (int i = m0; i < m1; i++)
             {
@@ -135,6 +151,7 @@ public static unsafe class Gemm
             for (int pc = 0; pc < k; pc += KC)
             {
                 int kc = Math.Min(KC, k - pc);
+                bool store = overwrite && pc == 0;
                 if (packedB == null) PackB(in job, pb, pc, kc, jc, nc, nr);
                 else pb = packedB + PackedBOffset(jc, pc, k);
                 for (int ic = m0; ic < m1; ic += MC)
@@ -152,14 +169,24 @@ public static unsafe class Gemm
                             float* cTile = c + (long)(ic + ir) * n + jc + jr;
                             if (mrr == mr && nrr == nr)
                             {
-                                CallKernel(job.Kind, kc, aPanel, bPanel, cTile, n, job.Alpha);
+                                CallKernel(job.Kind, kc, aPanel, bPanel, cTile, n, job.Alpha, store);
                             }
                             else
                             {
-                                new Span<float>(tile, mr * nr).Clear();
-                                CallKernel(job.Kind, kc, aPanel, bPanel, tile, nr, job.Alpha);
-                                for (int i = 0; i < mrr; i++)
-                                    for (int j = 0; j < nrr; j++) cTile[(long)i * n + j] += tile[i * nr + j];
+                                if (job.Kind == GemmKernelKind.Vector512 && nrr <= 16 && mrr == mr)
+                                    GemmMicroKernel.Kernel512Half(kc, aPanel, bPanel, tile, nr, job.Alpha, true);
+                                else
+                                    CallKernel(job.Kind, kc, aPanel, bPanel, tile, nr, job.Alpha, true);
+                                if (store)
+                                {
+                                    for (int i = 0; i < mrr; i++)
+                                        for (int j = 0; j < nrr; j++) cTile[(long)i * n + j] = 0f + tile[i * nr + j];
+                                }
+                                else
+                                {
+                                    for (int i = 0; i < mrr; i++)
+                                        for (int j = 0; j < nrr; j++) cTile[(long)i * n + j] += tile[i * nr + j];
+                                }
                             }
                         }
                     }
@@ -168,29 +195,46 @@ public static unsafe class Gemm
         }
     }
 
-    /// <summary>Floats needed by <see cref="PackAllB"/> for a job.</summary>
+    /// <summary>Floats needed for all the packed B panels of a job (<see cref="PackBTask"/>).</summary>
     internal static long PackedBLength(in GemmJob job) => (long)((job.N + NC - 1) / NC) * ((job.K + KC - 1) / KC) * KC * NC;
 
     private static long PackedBOffset(int jc, int pc, int k) => ((long)(jc / NC) * ((k + KC - 1) / KC) + pc / KC) * KC * NC;
 
-    /// <summary>Packs every B panel of a job once, so that threads splitting the rows of C can share them.</summary>
-    internal static void PackAllB(in GemmJob job, float* dst)
+    /// <summary>
+    /// The number of B-packing tasks of a job (<see cref="PackBTask"/>): one per panel of NR columns in every
+    /// (NC, KC) block of B, so that threads splitting the rows of C can pack the shared panels together.
+    /// </summary>
+    internal static int PackBTaskCount(in GemmJob job) =>
+        (job.N + NC - 1) / NC * ((job.K + KC - 1) / KC) * PanelsPerBlock(in job);
+
+    /// <summary>Panels of NR columns in a (full) NC block of B: fewer than NC / NR when B has fewer columns.</summary>
+    private static int PanelsPerBlock(in GemmJob job)
     {
         int nr = MicroColumns(job.Kind);
-        for (int jc = 0; jc < job.N; jc += NC)
-            for (int pc = 0; pc < job.K; pc += KC)
-                PackB(in job, dst + PackedBOffset(jc, pc, job.K), pc, Math.Min(KC, job.K - pc), jc, Math.Min(NC, job.N - jc), nr);
+        return (Math.Min(NC, job.N) + nr - 1) / nr;
+    }
+
+    /// <summary>Packs the B panel of task <paramref name="task"/> into its place in <paramref name="dst"/> (laid out as
+    /// <see cref="PackedBOffset"/> says); a task past the last column packs nothing.</summary>
+    internal static void PackBTask(in GemmJob job, float* dst, int task)
+    {
+        int nr = MicroColumns(job.Kind), panels = PanelsPerBlock(in job), pcBlocks = (job.K + KC - 1) / KC;
+        int jr = task % panels * nr, block = task / panels;
+        int jc = block / pcBlocks * NC, pc = block % pcBlocks * KC;
+        if (jc + jr >= job.N) return;
+        int kc = Math.Min(KC, job.K - pc);
+        PackB(in job, dst + PackedBOffset(jc, pc, job.K) + (long)jr * kc, pc, kc, jc + jr, Math.Min(nr, job.N - jc - jr), nr);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CallKernel(GemmKernelKind kind, int kc, float* a, float* b, float* c, nint ldc, float alpha)
+    private static void CallKernel(GemmKernelKind kind, int kc, float* a, float* b, float* c, nint ldc, float alpha, bool overwrite)
     {
         switch (kind)
         {
-            case GemmKernelKind.Vector512: GemmMicroKernel.Kernel512(kc, a, b, c, ldc, alpha); break;
-            case GemmKernelKind.Vector256: GemmMicroKernel.Kernel256(kc, a, b, c, ldc, alpha); break;
-            case GemmKernelKind.Vector128: GemmMicroKernel.Kernel128(kc, a, b, c, ldc, alpha); break;
-            default: GemmMicroKernel.KernelScalar(kc, a, b, c, ldc, alpha); break;
+            case GemmKernelKind.Vector512: GemmMicroKernel.Kernel512(kc, a, b, c, ldc, alpha, overwrite); break;
+            case GemmKernelKind.Vector256: GemmMicroKernel.Kernel256(kc, a, b, c, ldc, alpha, overwrite); break;
+            case GemmKernelKind.Vector128: GemmMicroKernel.Kernel128(kc, a, b, c, ldc, alpha, overwrite); break;
+            default: GemmMicroKernel.KernelScalar(kc, a, b, c, ldc, alpha, overwrite); break;
         }
     }
 
@@ -210,18 +254,26 @@ public static unsafe class Gemm
                 {
                     float* src = a + (long)(pc + p) * m + ic + ir;
                     float* d = panel + (long)p * mr;
-                    int i = 0;
-                    for (; i < rows; i++) d[i] = src[i];
-                    for (; i < mr; i++) d[i] = 0f;
+                    if (rows == 12 && mr == 12)
+                    {
+                        Vector256.Load(src).Store(d);
+                        Vector128.Load(src + 8).Store(d + 8);
+                    }
+                    else if (rows == mr)
+                    {
+                        new ReadOnlySpan<float>(src, mr).CopyTo(new Span<float>(d, mr));
+                    }
+                    else
+                    {
+                        int i = 0;
+                        for (; i < rows; i++) d[i] = src[i];
+                        for (; i < mr; i++) d[i] = 0f;
+                    }
                 }
             }
             else
             {
-                for (int i = 0; i < rows; i++)
-                {
-                    float* src = a + (long)(ic + ir + i) * k + pc;
-                    for (int p = 0; p < kc; p++) panel[(long)p * mr + i] = src[p];
-                }
+                Transpose(a + (long)(ic + ir) * k + pc, k, rows, kc, panel, mr);
                 for (int i = rows; i < mr; i++)
                     for (int p = 0; p < kc; p++) panel[(long)p * mr + i] = 0f;
             }
@@ -243,7 +295,12 @@ public static unsafe class Gemm
                 {
                     float* src = b + (long)(pc + p) * n + jc + jr;
                     float* d = panel + (long)p * nr;
-                    if (cols == nr)
+                    if (cols == 32 && nr == 32)
+                    {
+                        Vector512.Load(src).Store(d);
+                        Vector512.Load(src + 16).Store(d + 16);
+                    }
+                    else if (cols == nr)
                     {
                         new ReadOnlySpan<float>(src, nr).CopyTo(new Span<float>(d, nr));
                     }
@@ -258,15 +315,135 @@ public static unsafe class Gemm
             else
             {
                 // B stored n x k: a column of op(B) is contiguous.
-                for (int j = 0; j < cols; j++)
-                {
-                    float* src = b + (long)(jc + jr + j) * k + pc;
-                    for (int p = 0; p < kc; p++) panel[(long)p * nr + j] = src[p];
-                }
+                Transpose(b + (long)(jc + jr) * k + pc, k, cols, kc, panel, nr);
                 for (int j = cols; j < nr; j++)
                     for (int p = 0; p < kc; p++) panel[(long)p * nr + j] = 0f;
             }
         }
     }
-}
 
+    /// <summary>
+    /// Writes dst[p w + i] = src[i ld + p] for i &lt; rows, p &lt; kc: rows of the source become the columns of a
+    /// panel of width w. In 4 x 4 blocks with SSE shuffles where supported (four loads, eight shuffles and four stores
+    /// for 16 values), else element by element; either way a plain copy, so the result is the same.
+    /// </summary>
+    private static void Transpose(float* src, long ld, int rows, int kc, float* dst, int w)
+    {
+        int i = 0;
+        if (Sse.IsSupported)
+        {
+            for (; i + 4 <= rows; i += 4)
+            {
+                float* s0 = src + i * ld, s1 = s0 + ld, s2 = s1 + ld, s3 = s2 + ld;
+                float* d = dst + i;
+                int p = 0;
+                for (; p + 4 <= kc; p += 4)
+                {
+                    Vector128<float> r0 = Sse.LoadVector128(s0 + p), r1 = Sse.LoadVector128(s1 + p);
+                    Vector128<float> r2 = Sse.LoadVector128(s2 + p), r3 = Sse.LoadVector128(s3 + p);
+                    Vector128<float> t0 = Sse.UnpackLow(r0, r1), t1 = Sse.UnpackLow(r2, r3);
+                    Vector128<float> t2 = Sse.UnpackHigh(r0, r1), t3 = Sse.UnpackHigh(r2, r3);
+                    float* q = d + (long)p * w;
+                    Sse.Store(q, Sse.MoveLowToHigh(t0, t1));
+                    Sse.Store(q + w, Sse.MoveHighToLow(t1, t0));
+                    Sse.Store(q + 2 * w, Sse.MoveLowToHigh(t2, t3));
+                    Sse.Store(q + 3 * w, Sse.MoveHighToLow(t3, t2));
+                }
+                for (; p < kc; p++)
+                {
+                    float* q = d + (long)p * w;
+                    q[0] = s0[p];
+                    q[1] = s1[p];
+                    q[2] = s2[p];
+                    q[3] = s3[p];
+                }
+            }
+        }
+        for (; i < rows; i++)
+        {
+            float* s = src + i * ld;
+            for (int p = 0; p < kc; p++) dst[(long)p * w + i] = s[p];
+        }
+    }
+
+    /// <summary>
+    /// C = alpha A B^T + beta C for n &lt;= <see cref="SkinnySize"/> (A stored m x k, B stored n x k): one dot product
+    /// per element, 16 lanes at a time, the lanes summed in a fixed order, then the tail of k. On the calling thread.
+    /// </summary>
+    private static void SkinnyDots(int m, int n, int k, float alpha, float* a, float* b, float beta, float* c)
+    {
+        for (int i = 0; i < m; i++)
+        {
+            float* ai = a + (long)i * k;
+            for (int j = 0; j < n; j++)
+            {
+                float* bj = b + (long)j * k;
+                Vector512<float> acc0 = default, acc1 = default;
+                int p = 0;
+                for (; p + 32 <= k; p += 32)
+                {
+                    acc0 = Vector512.FusedMultiplyAdd(Vector512.Load(ai + p), Vector512.Load(bj + p), acc0);
+                    acc1 = Vector512.FusedMultiplyAdd(Vector512.Load(ai + p + 16), Vector512.Load(bj + p + 16), acc1);
+                }
+                for (; p + 16 <= k; p += 16) acc0 = Vector512.FusedMultiplyAdd(Vector512.Load(ai + p), Vector512.Load(bj + p), acc0);
+                float sum = Vector512.Sum(acc0 + acc1);
+                for (; p < k; p++) sum = MathF.FusedMultiplyAdd(ai[p], bj[p], sum);
+                float* cij = c + (long)i * n + j;
+                *cij = beta == 0f ? alpha * sum : MathF.FusedMultiplyAdd(alpha, sum, beta * *cij);
+            }
+        }
+    }
+
+    /// <summary>
+    /// C = alpha A^T B + beta C for m &lt;= <see cref="SkinnySize"/> (A stored k x m, B stored k x n): each row of C
+    /// accumulates alpha-free row updates a[p, i] B[p, :] over p in order, 64 columns in registers at a time, then
+    /// C = alpha acc + beta C. On the calling thread.
+    /// </summary>
+    private static void SkinnyRows(int m, int n, int k, float alpha, float* a, float* b, float beta, float* c)
+    {
+        var al = Vector512.Create(alpha);
+        var be = Vector512.Create(beta);
+        for (int i = 0; i < m; i++)
+        {
+            float* ci = c + (long)i * n;
+            int j = 0;
+            for (; j + 64 <= n; j += 64)
+            {
+                Vector512<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+                float* bp = b + j;
+                for (int p = 0; p < k; p++, bp += n)
+                {
+                    var ap = Vector512.Create(a[(long)p * m + i]);
+                    acc0 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(bp), acc0);
+                    acc1 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(bp + 16), acc1);
+                    acc2 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(bp + 32), acc2);
+                    acc3 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(bp + 48), acc3);
+                }
+                StoreRow(ci + j, al, be, beta, acc0);
+                StoreRow(ci + j + 16, al, be, beta, acc1);
+                StoreRow(ci + j + 32, al, be, beta, acc2);
+                StoreRow(ci + j + 48, al, be, beta, acc3);
+            }
+            for (; j + 16 <= n; j += 16)
+            {
+                Vector512<float> acc = default;
+                float* bp = b + j;
+                for (int p = 0; p < k; p++, bp += n) acc = Vector512.FusedMultiplyAdd(Vector512.Create(a[(long)p * m + i]), Vector512.Load(bp), acc);
+                StoreRow(ci + j, al, be, beta, acc);
+            }
+            for (; j < n; j++)
+            {
+                float acc = 0f;
+                for (int p = 0; p < k; p++) acc = MathF.FusedMultiplyAdd(a[(long)p * m + i], b[(long)p * n + j], acc);
+                ci[j] = beta == 0f ? alpha * acc : MathF.FusedMultiplyAdd(alpha, acc, beta * ci[j]);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow(float* c, Vector512<float> alpha, Vector512<float> betaVector, float beta, Vector512<float> acc)
+    {
+        if (beta == 0f) (alpha * acc).Store(c);
+        else Vector512.FusedMultiplyAdd(alpha, acc, betaVector * Vector512.Load(c)).Store(c);
+    }
+}

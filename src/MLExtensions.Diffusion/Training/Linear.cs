@@ -23,7 +23,7 @@ public sealed unsafe class Linear : Layer
     private readonly ActivationGradientJob _backwardJob = new();
     private float[] _z = [];
     private float[] _dz = [];
-    private float[] _scratch = [];
+    private float[] _sigmoid = [];
     private float[] _tangentScratch = [];
     private float[] _biasPartials = [];
 
@@ -74,14 +74,16 @@ public sealed unsafe class Linear : Layer
         if (Activation != Activation.None)
         {
             Ensure(ref _z, rows * n);
+            Ensure(ref _sigmoid, rows * n);
             z = _z.AsSpan(0, rows * n);
         }
         Gemm.Multiply(false, true, rows, n, InputSize, 1f, input, Weights, 0f, z, _threads);
         fixed (float* pz = z)
         fixed (float* po = output)
         fixed (float* pb = Bias)
+        fixed (float* ps = _sigmoid)
         {
-            _forwardJob.Set(pz, po, pb, n, Activation == Activation.SiLU);
+            _forwardJob.Set(pz, po, pb, ps, n, Activation == Activation.SiLU);
             GemmWorkerTeam.RunRows(_forwardJob, rows, BlockRows, ThreadsFor(rows));
         }
     }
@@ -111,7 +113,6 @@ public sealed unsafe class Linear : Layer
         if (silu)
         {
             Ensure(ref _dz, rows * n);
-            Ensure(ref _scratch, rows * n);
             dz = _dz.AsSpan(0, rows * n);
         }
         int blocks = (rows + BlockRows - 1) / BlockRows;
@@ -119,7 +120,7 @@ public sealed unsafe class Linear : Layer
         fixed (float* pz = _z)
         fixed (float* pdy = outputGradient)
         fixed (float* pdz = _dz)
-        fixed (float* ps = _scratch)
+        fixed (float* ps = _sigmoid)
         fixed (float* pp = _biasPartials)
         {
             _backwardJob.Set(silu ? pz : null, pdy, silu ? pdz : pdy, ps, pp, n, BlockRows);
@@ -134,18 +135,19 @@ public sealed unsafe class Linear : Layer
             Gemm.Multiply(false, false, rows, k, n, 1f, dz, Weights, 0f, inputGradient, _threads);
     }
 
-    /// <summary>Rows of z = x W^T: z += b, then (with SiLU) y = silu(z); without an activation z is y.</summary>
+    /// <summary>Rows of z = x W^T: z += b, then (with SiLU) y = silu(z), keeping sigmoid(z); without an activation z is y.</summary>
     private sealed class BiasActivationJob : RowJob
     {
-        private float* _z, _output, _bias;
+        private float* _z, _output, _bias, _sigmoid;
         private int _n;
         private bool _silu;
 
-        public void Set(float* z, float* output, float* bias, int n, bool silu)
+        public void Set(float* z, float* output, float* bias, float* sigmoid, int n, bool silu)
         {
             _z = z;
             _output = output;
             _bias = bias;
+            _sigmoid = sigmoid;
             _n = n;
             _silu = silu;
         }
@@ -157,23 +159,30 @@ public sealed unsafe class Linear : Layer
             {
                 var z = new Span<float>(_z + (long)r * _n, _n);
                 TensorPrimitives.Add(z, bias, z);
-                if (_silu) SiLU.Apply(z, new Span<float>(_output + (long)r * _n, _n));
+                if (_silu)
+                {
+                    // y = sigmoid(z) z (the bits of SiLU.Apply), keeping sigmoid(z) for the backward pass.
+                    var s = new Span<float>(_sigmoid + (long)r * _n, _n);
+                    TensorPrimitives.Sigmoid(z, s);
+                    TensorPrimitives.Multiply(s, z, new Span<float>(_output + (long)r * _n, _n));
+                }
             }
         }
     }
 
-    /// <summary>Rows of dz = silu'(z) dy (when z is given; otherwise dz is dy), and per block the column sums of dz.</summary>
+    /// <summary>Rows of dz = silu'(z) dy from z and the sigmoid(z) kept by the forward pass (when z is given; otherwise
+    /// dz is dy), and per block the column sums of dz.</summary>
     private sealed class ActivationGradientJob : RowJob
     {
-        private float* _z, _dy, _dz, _scratch, _partials;
+        private float* _z, _dy, _dz, _sigmoid, _partials;
         private int _n, _blockRows;
 
-        public void Set(float* z, float* dy, float* dz, float* scratch, float* partials, int n, int blockRows)
+        public void Set(float* z, float* dy, float* dz, float* sigmoid, float* partials, int n, int blockRows)
         {
             _z = z;
             _dy = dy;
             _dz = dz;
-            _scratch = scratch;
+            _sigmoid = sigmoid;
             _partials = partials;
             _n = n;
             _blockRows = blockRows;
@@ -185,8 +194,8 @@ public sealed unsafe class Linear : Layer
             int length = (end - start) * _n;
             var dz = new Span<float>(_dz + offset, length);
             if (_z != null)
-                SiLU.Derivative(new ReadOnlySpan<float>(_z + offset, length), new ReadOnlySpan<float>(_dy + offset, length), dz,
-                    new Span<float>(_scratch + offset, length));
+                SiLU.DerivativeFromSigmoid(new ReadOnlySpan<float>(_z + offset, length), new ReadOnlySpan<float>(_sigmoid + offset, length),
+                    new ReadOnlySpan<float>(_dy + offset, length), dz);
             var partial = new Span<float>(_partials + (long)(start / _blockRows) * _n, _n);
             partial.Clear();
             for (int r = 0; r < end - start; r++) TensorPrimitives.Add(partial, dz.Slice(r * _n, _n), partial);

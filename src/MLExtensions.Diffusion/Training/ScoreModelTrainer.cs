@@ -78,7 +78,7 @@ public sealed class ScoreModelTrainer
         var random = new Random(o.Seed);
         var network = new TimeConditionedMlp(d, o.Network, random);
         var loss = new DiffusionLoss(o.Parametrisation, o.SigmaData);
-        var adam = new AdamW(network.Parameters.Length, weightDecay: o.WeightDecay);
+        var adam = new AdamW(network.Parameters.Length, weightDecay: o.WeightDecay) { Threads = o.Network.Threads };
         var schedule = new LearningRateSchedule(o.LearningRate, o.Steps, o.EffectiveWarmupSteps, o.FinalLearningRateFraction);
         var ema = new ExponentialMovingAverage(network.Parameters, o.EmaDecay);
         var clean = new float[batch * d];

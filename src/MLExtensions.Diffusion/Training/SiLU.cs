@@ -65,17 +65,23 @@ public sealed class SiLU : Layer
     internal static void Derivative(ReadOnlySpan<float> z, ReadOnlySpan<float> dy, Span<float> dz, Span<float> scratch)
     {
         TensorPrimitives.Sigmoid(z, scratch);
+        DerivativeFromSigmoid(z, scratch, dy, dz);
+    }
+
+    /// <summary>dz = dy silu'(z) = dy s (1 + z (1 - s)) given s = sigmoid(z) (e.g. kept by a forward pass).</summary>
+    internal static void DerivativeFromSigmoid(ReadOnlySpan<float> z, ReadOnlySpan<float> sigmoid, ReadOnlySpan<float> dy, Span<float> dz)
+    {
         int i = 0;
         for (; i + Vector<float>.Count <= z.Length; i += Vector<float>.Count)
         {
-            var s = new Vector<float>(scratch[i..]);
+            var s = new Vector<float>(sigmoid[i..]);
             var zz = new Vector<float>(z[i..]);
             var g = new Vector<float>(dy[i..]);
             (g * s * (Vector<float>.One + zz * (Vector<float>.One - s))).CopyTo(dz[i..]);
         }
         for (; i < z.Length; i++)
         {
-            float s = scratch[i];
+            float s = sigmoid[i];
             dz[i] = dy[i] * s * (1f + z[i] * (1f - s));
         }
     }

@@ -25,6 +25,10 @@ public sealed class TimeConditionedMlp
     private float[][] _tangents;
     private int _capacity;
     private int _forwardRows;
+    private readonly InputJob _inputJob;
+
+    /// <summary>Rows per block of the first layer's input (embedding and concatenation).</summary>
+    private const int InputBlockRows = 64;
 
     /// <summary>Builds and initialises a network for data of dimension <paramref name="dimension"/>.</summary>
     /// <param name="dimension">The data dimension d (input and output features).</param>
@@ -41,6 +45,7 @@ public sealed class TimeConditionedMlp
         Dimension = dimension;
         Options = options;
         _embedding = new SinusoidalTimeEmbedding(options.EmbeddingFrequencies);
+        _inputJob = new InputJob(_embedding);
         int w = options.Width, t = options.Threads;
         var layers = new List<Layer> { new Linear(dimension + _embedding.OutputSize, w, Activation.SiLU, t) };
         for (int i = 1; i < options.Depth; i++)
@@ -118,12 +123,20 @@ public sealed class TimeConditionedMlp
         EnsureCapacity(rows);
         int e = _embedding.OutputSize, inSize = d + e;
         var emb = _embedded.AsSpan(0, rows * e);
-        _embedding.Forward(noiseConditioning, emb, rows);
         var input = _activations[0].AsSpan(0, rows * inSize);
-        for (int r = 0; r < rows; r++)
+        // The Fourier features (sin/cos, the costliest elementwise work of the step) and the concatenation, in fixed
+        // blocks of rows shared with the GEMM workers; row by row, so the same bits for any thread count.
+        unsafe
         {
-            x.Slice(r * d, d).CopyTo(input.Slice(r * inSize, d));
-            emb.Slice(r * e, e).CopyTo(input.Slice(r * inSize + d, e));
+            fixed (float* px = x)
+            fixed (float* pc = noiseConditioning)
+            fixed (float* pe = emb)
+            fixed (float* pi = input)
+            {
+                _inputJob.Set(px, pc, pe, pi, d);
+                int threads = rows < 2 * InputBlockRows ? 1 : Options.Threads == 0 ? Gemm.DefaultThreads : Options.Threads;
+                GemmWorkerTeam.RunRows(_inputJob, rows, InputBlockRows, threads);
+            }
         }
         for (int i = 0; i < _layers.Length; i++)
         {
@@ -213,5 +226,35 @@ public sealed class TimeConditionedMlp
         for (int i = 0; i < _projections.Length; i++)
             _projected[i] = _projections[i] is { } p ? new float[rows * p.OutputSize] : [];
         _capacity = rows;
+    }
+
+    /// <summary>Rows of the first layer's input: the data row, then the Fourier features of its c_noise (which are
+    /// also kept apart for the embedding projections).</summary>
+    private sealed unsafe class InputJob(SinusoidalTimeEmbedding embedding) : RowJob
+    {
+        private float* _x, _noise, _embedded, _input;
+        private int _d;
+
+        public void Set(float* x, float* noise, float* embedded, float* input, int d)
+        {
+            _x = x;
+            _noise = noise;
+            _embedded = embedded;
+            _input = input;
+            _d = d;
+        }
+
+        public override void Run(int start, int end)
+        {
+            int d = _d, e = embedding.OutputSize, inSize = d + e, rows = end - start;
+            var emb = new Span<float>(_embedded + (long)start * e, rows * e);
+            embedding.Forward(new ReadOnlySpan<float>(_noise + start, rows), emb, rows);
+            for (int r = 0; r < rows; r++)
+            {
+                float* row = _input + (long)(start + r) * inSize;
+                new ReadOnlySpan<float>(_x + (long)(start + r) * d, d).CopyTo(new Span<float>(row, d));
+                emb.Slice(r * e, e).CopyTo(new Span<float>(row + d, e));
+            }
+        }
     }
 }

@@ -85,6 +85,34 @@ public class GemmTests
         Assert.Equal(c1, c3);
     }
 
+    // Several (NC, KC) blocks of B (n > 512, k > 256), so the B panels that the threads pack together and share span
+    // more than one block; every transpose, and beta 0 (C overwritten by the first k block) as well as beta 1.
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public void SharedPackedPanelsGiveTheSameBitsForAnyThreadCount(bool ta, bool tb)
+    {
+        var rng = new Random(7);
+        int m = 700, n = 530, k = 300;
+        var a = RandomArray(rng, m * k);
+        var b = RandomArray(rng, k * n);
+        var c0 = RandomArray(rng, m * n);
+        foreach (float beta in new[] { 0f, 1f })
+        {
+            float[] Product(int threads)
+            {
+                var c = (float[])c0.Clone();
+                Gemm.Multiply(ta, tb, m, n, k, 0.75f, a, b, beta, c, threads);
+                return c;
+            }
+            var one = Product(1);
+            Assert.Equal(one, Product(2));
+            Assert.Equal(one, Product(3));
+        }
+    }
+
     [Fact]
     public void RejectsMisSizedSpans()
     {

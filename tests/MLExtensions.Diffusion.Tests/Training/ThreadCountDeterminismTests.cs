@@ -50,4 +50,32 @@ public class ThreadCountDeterminismTests
         for (int i = 0; i < gradients1.Length; i++)
             Assert.True(Math.Abs(gradients1[i] - (first[i] + second[i])) <= 1e-4 * scale, $"gradient {i}: {gradients1[i]} vs {first[i] + second[i]}");
     }
+
+    // 100 003 parameters: several 8192-parameter blocks shared between threads, and a scalar tail.
+    [Fact]
+    public void AdamWStep_IsBitIdenticalForOneAndThreeThreads()
+    {
+        const int count = 100_003;
+        var random = new Random(3);
+        var start = new float[count];
+        var gradients = new float[3][];
+        for (int i = 0; i < count; i++) start[i] = (float)(2 * random.NextDouble() - 1);
+        for (int s = 0; s < 3; s++)
+        {
+            gradients[s] = new float[count];
+            for (int i = 0; i < count; i++) gradients[s][i] = (float)(random.NextDouble() - 0.5);
+        }
+
+        float[] Run(int threads)
+        {
+            var p = (float[])start.Clone();
+            var adam = new AdamW(count, weightDecay: 0.01) { Threads = threads };
+            foreach (var g in gradients) adam.Step(p, g, 1e-3);
+            return p;
+        }
+
+        var one = Run(1);
+        Assert.Equal(one, Run(3));
+        Assert.NotEqual(start, one);
+    }
 }
