@@ -27,8 +27,7 @@ internal sealed class GenerationJobGrain(
     [PersistentState("generation", ClusterHosting.StorageName)] IPersistentState<GenerationState> state, WorkSpreader spreader, IHostApplicationLifetime lifetime,
     ILogger<GenerationJobGrain> log) : Grain, IGenerationJobGrain
 {
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private readonly List<PendingChange> _pending = [];
+    private CoalescingStateWriter? _writer;
 
     public Task<int> GetCompletedShardsAsync() => Task.FromResult(state.State.Shards.Count);
 
@@ -92,42 +91,9 @@ internal sealed class GenerationJobGrain(
         }
     }
 
-    /// <summary>Changes the state and stores it. Changes are applied under one lock (the storage serialises the state while
-    /// it writes, and other items' continuations run between the awaits), and writes coalesce: a change queued while a write
-    /// runs is stored by the next write, which takes every change queued by then, so when this returns the change is stored
-    /// and a burst of finished items costs a few writes, not one each.</summary>
-    private async Task WriteAsync(Action? change = null, bool write = true)
-    {
-        var mine = new PendingChange(change ?? (() => { }), write);
-        _pending.Add(mine);
-        await _writeLock.WaitAsync();
-        try
-        {
-            if (mine.Applied) return;   // an earlier writer applied and stored it
-            // A coordinator whose silo is going down stops here; its caller retries and a new activation resumes from the store.
-            if (lifetime.ApplicationStopping.IsCancellationRequested) throw new SiloUnavailableException("The coordinator's silo is stopping; call again to resume from the stored state.");
-            bool any = false;
-            foreach (var p in _pending)
-            {
-                p.Change();
-                p.Applied = true;
-                any |= p.Write;
-            }
-            _pending.Clear();
-            if (any) await state.WriteStateAsync();
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
-
-    private sealed class PendingChange(Action change, bool write)
-    {
-        public Action Change { get; } = change;
-        public bool Write { get; } = write;
-        public bool Applied { get; set; }
-    }
+    /// <summary>Changes the state and stores it (<see cref="CoalescingStateWriter"/>).</summary>
+    private Task WriteAsync(Action? change = null, bool write = true) =>
+        (_writer ??= new CoalescingStateWriter(state.WriteStateAsync, () => lifetime.ApplicationStopping.IsCancellationRequested)).WriteAsync(change, write);
 }
 
 /// <summary>Told when a shard grain starts a shard (tests use it to hold a shard while its silo is killed).</summary>
