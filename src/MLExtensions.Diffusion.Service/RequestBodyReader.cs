@@ -26,4 +26,16 @@ internal static class RequestBodyReader
         }
         return buffer.ToArray();
     }
+
+    /// <summary>The body, or null after answering 413 (problem details naming <c>MaxRequestBodyBytes</c>) and counting the
+    /// refusal, when it exceeds the limit: the one place both POST endpoints read their bodies.</summary>
+    public static async Task<byte[]?> ReadOrRefuseAsync(HttpContext context, SamplerServiceOptions options, ServiceMetrics metrics)
+    {
+        var body = await ReadAsync(context.Request, options.MaxRequestBodyBytes, context.RequestAborted);
+        if (body is not null) return body;
+        metrics.RequestsRefused.WithLabels("body_too_large").Inc();
+        await Problems.Result(StatusCodes.Status413PayloadTooLarge, "Request body too large",
+            $"The request body exceeds the limit of {options.MaxRequestBodyBytes} bytes (MaxRequestBodyBytes).").ExecuteAsync(context);
+        return null;
+    }
 }

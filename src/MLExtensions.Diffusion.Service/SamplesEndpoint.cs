@@ -21,14 +21,8 @@ internal static class SamplesEndpoint
         ServiceMetrics metrics, ServiceTestHooks hooks)
     {
         var ct = context.RequestAborted;
-        var body = await RequestBodyReader.ReadAsync(context.Request, options.MaxRequestBodyBytes, ct);
-        if (body is null)
-        {
-            metrics.RequestsRefused.WithLabels("body_too_large").Inc();
-            await Problems.Result(StatusCodes.Status413PayloadTooLarge, "Request body too large",
-                $"The request body exceeds the limit of {options.MaxRequestBodyBytes} bytes (MaxRequestBodyBytes).").ExecuteAsync(context);
-            return;
-        }
+        var body = await RequestBodyReader.ReadOrRefuseAsync(context, options, metrics);
+        if (body is null) return;
         SampleRequest? request;
         try
         {

@@ -201,18 +201,7 @@ public sealed class CompiledLikelihood
     public CompiledLikelihoodResult Compute(ReadOnlySpan<double> x, Span<double> logDensity, Span<double> errorEstimate, Span<double> standardError, int seed = 0)
     {
         int d = _d;
-        if (x.Length == 0 || x.Length % d != 0)
-            throw new ArgumentException($"The input length {x.Length} is not a positive multiple of the dimension {d}.", nameof(x));
-        int rows = x.Length / d;
-        for (int i = 0; i < x.Length; i++)
-            if (!double.IsFinite(x[i]))
-                throw new ArgumentException($"Row {i / d} of the input holds a non-finite value ({x[i]}) at feature {i % d}.", nameof(x));
-        if (logDensity.Length != rows)
-            throw new ArgumentException($"The destination has {logDensity.Length} entries for {rows} rows.", nameof(logDensity));
-        if (!errorEstimate.IsEmpty && errorEstimate.Length != rows)
-            throw new ArgumentException($"The error-estimate destination has {errorEstimate.Length} entries for {rows} rows (or pass an empty span).", nameof(errorEstimate));
-        if (!standardError.IsEmpty && standardError.Length != rows)
-            throw new ArgumentException($"The standard-error destination has {standardError.Length} entries for {rows} rows (or pass an empty span).", nameof(standardError));
+        int rows = LikelihoodInput.Check(x, d, logDensity, errorEstimate, standardError);
 
         int chunkRows = _options.ChunkRows, chunks = (rows + chunkRows - 1) / chunkRows;
         int threads = Math.Min(chunks, _options.Threads == 0 ? Environment.ProcessorCount : _options.Threads);

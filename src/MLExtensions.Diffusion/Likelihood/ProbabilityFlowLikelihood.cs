@@ -69,16 +69,7 @@ public static class ProbabilityFlowLikelihood
         options ??= new LikelihoodOptions();
         int d = denoiser.Dimension;
         double tMin = options.Validate(schedule, d);
-        if (x.Length == 0 || x.Length % d != 0)
-            throw new ArgumentException($"The input length {x.Length} is not a positive multiple of the dimension {d}.", nameof(x));
-        int rows = x.Length / d;
-        for (int i = 0; i < x.Length; i++)
-            if (!double.IsFinite(x[i]))
-                throw new ArgumentException($"Row {i / d} of the input holds a non-finite value ({x[i]}) at feature {i % d}.", nameof(x));
-        if (logDensity.Length != rows)
-            throw new ArgumentException($"The destination has {logDensity.Length} entries for {rows} rows.", nameof(logDensity));
-        if (!standardError.IsEmpty && standardError.Length != rows)
-            throw new ArgumentException($"The standard-error destination has {standardError.Length} entries for {rows} rows (or pass an empty span).", nameof(standardError));
+        int rows = LikelihoodInput.Check(x, d, logDensity, default, standardError);
 
         double[] ascending = TimeGrid.UniformLogSnr(schedule, options.Steps, schedule.MaxTime, tMin);
         Array.Reverse(ascending);
